@@ -1,0 +1,3 @@
+from ixstream.cli import app
+
+app(prog_name="ixstream")
