@@ -1,0 +1,84 @@
+"""The streamer's Prometheus metrics, on a registry of its own.
+
+Names follow `namespace_subsystem_name_unit`; counters end in `_total`; times
+are in seconds. No label carries a per-session or per-viewer value: one
+process serves one session, so the session is the scrape target itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Frame-stage buckets: sub-millisecond to two frame intervals at 30 fps.
+_STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.033, 0.05, 0.1)
+
+
+def _ns(name: str) -> str:
+    return f"ixstream_streamer_{name}"
+
+
+@dataclass
+class StreamerMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.frames_rendered = Counter(_ns("frames_rendered_total"), "Frames rendered.", registry=r)
+        self.frames_encoded = Counter(_ns("frames_encoded_total"), "Frames encoded.", registry=r)
+        self.frames_sent = Counter(
+            _ns("frames_sent_total"), "Encoded frames handed to a viewer's RTP sender.", registry=r
+        )
+        self.frames_dropped = Counter(
+            _ns("frames_dropped_total"),
+            "Encoded frames a viewer could not take, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.bytes_sent = Counter(
+            _ns("video_bytes_sent_total"), "Encoded video bytes handed to senders.", registry=r
+        )
+        self.render_seconds = Histogram(
+            _ns("render_seconds"), "Scene draw time per frame.", buckets=_STAGE_BUCKETS, registry=r
+        )
+        self.convert_seconds = Histogram(
+            _ns("convert_seconds"),
+            "RGB to I420 conversion and readback per frame.",
+            buckets=_STAGE_BUCKETS,
+            registry=r,
+        )
+        self.encode_seconds = Histogram(
+            _ns("encode_seconds"), "Encode time per frame.", buckets=_STAGE_BUCKETS, registry=r
+        )
+        self.keyframes_forced = Counter(
+            _ns("keyframes_forced_total"),
+            "Keyframes forced, by reason (viewer_joined, pli, resync).",
+            ["reason"],
+            registry=r,
+        )
+        self.viewers = Gauge(_ns("viewers"), "Connected viewers, by role.", ["role"], registry=r)
+        self.messages_received = Counter(
+            _ns("messages_received_total"),
+            "Data-channel messages received, by channel.",
+            ["channel"],
+            registry=r,
+        )
+        self.messages_dropped = Counter(
+            _ns("messages_dropped_total"),
+            "Data-channel messages dropped, by channel and reason.",
+            ["channel", "reason"],
+            registry=r,
+        )
+        self.whep_requests = Counter(
+            _ns("whep_requests_total"), "WHEP requests, by outcome.", ["outcome"], registry=r
+        )
+        self.viewers_released = Counter(
+            _ns("viewers_released_total"),
+            "Viewers released, by reason (deleted, closed, failed, silent, never_connected).",
+            ["reason"],
+            registry=r,
+        )
+        self.bitrate_target = Gauge(
+            _ns("bitrate_target_bps"), "Encoder bitrate target in bits per second.", registry=r
+        )

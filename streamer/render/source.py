@@ -1,0 +1,91 @@
+"""The FrameSource seam: something that turns a head pose into an I420 frame.
+
+Frames leave the source already in I420 (yuv420p) layout so the colour
+conversion never runs on the CPU hot path: the scene renderer does it in a
+shader, the test pattern writes YUV directly. Both H.264 and VP8 encoders take
+that layout as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]  # x, y, z, w (WebXR order)
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """A rigid pose in the scene's right-handed, y-up, metre frame (WebXR's)."""
+
+    position: Vec3 = (0.0, 1.6, 0.0)
+    orientation: Quat = (0.0, 0.0, 0.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class EyeView:
+    """One eye as the headset reports it (XRView).
+
+    `offset` is the eye's position relative to the head pose, in head space;
+    `fov` holds the tangents of the half-angles (up, down, left, right), all
+    positive, which allows the asymmetric frustums headsets use.
+    """
+
+    offset: Vec3
+    fov: tuple[float, float, float, float]
+
+
+DEFAULT_EYES: tuple[EyeView, EyeView] = (
+    EyeView(offset=(-0.032, 0.0, 0.0), fov=(1.0, 1.0, 1.0, 0.9)),
+    EyeView(offset=(0.032, 0.0, 0.0), fov=(1.0, 1.0, 0.9, 1.0)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderRequest:
+    """Everything one frame depends on: the source must be a pure function of it."""
+
+    frame_id: int
+    scene_time_s: float
+    head: Pose = field(default_factory=Pose)
+    eyes: tuple[EyeView, EyeView] = DEFAULT_EYES
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFrame:
+    """An I420 frame: `i420` has shape (height * 3 // 2, width), uint8, C-contiguous.
+
+    Rows [0, h) are Y, then U (w/2 x h/2, packed row after row), then V.
+    The array belongs to the source and stays valid until two more frames
+    have been rendered (the sources keep a small ring), which covers the
+    render -> encode hand-over in one thread.
+    """
+
+    i420: npt.NDArray[np.uint8]
+    width: int
+    height: int
+    render_s: float
+    convert_s: float
+
+
+class FrameSource(Protocol):
+    """Produces frames for a given pose. Not thread-safe: one thread owns it."""
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+    @property
+    def description(self) -> str:
+        """What renders, e.g. 'llvmpipe (LLVM 15.0.6, 256 bits)' or 'test-pattern'."""
+        ...
+
+    def render(self, request: RenderRequest) -> RenderedFrame: ...
+
+    def close(self) -> None: ...

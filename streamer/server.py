@@ -1,0 +1,94 @@
+"""Runs one streamer process: bind, announce, serve until told to stop or broken.
+
+Announcements go to stdout as JSON lines (`listening`, and in dev a `token`),
+so a parent process or a person can read them; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from ixstream.logs import configure_logging
+from streamer.app import create_app
+from streamer.auth import generate_secret, mint_token
+from streamer.rtc.ice import configure_host_addresses
+from streamer.settings import StreamerSettings
+
+
+class StartupError(Exception):
+    """The streamer cannot start (port taken, unusable settings)."""
+
+
+def announce(event: str, **fields: object) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def write_port_file(path: Path, port: int) -> None:
+    """Atomic (temp file + rename), so a reader never sees a half-written port."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".port-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{port}\n")
+    os.replace(tmp, path)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(settings: StreamerSettings) -> int:
+    """Serves until SIGTERM/SIGINT (exit 0) or a pipeline failure (exit 1)."""
+    configure_logging(os.environ.get("IXS_LOG_LEVEL", "info"))
+    if settings.auth and settings.jwt_secret is None:
+        secret = generate_secret()
+        settings = settings.model_copy(update={"jwt_secret": secret})
+        token = mint_token(secret, "trainee", settings.session_id, subject="dev")
+        announce("token", token=token, note="dev key generated: this token drives the session")
+    configure_host_addresses(settings.ice_host_addresses)
+    sock = bind(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    if settings.port_file is not None:
+        write_port_file(settings.port_file, port)
+    announce("listening", host=settings.host, port=port)
+    return asyncio.run(_serve(settings, sock))
+
+
+async def _serve(settings: StreamerSettings, sock: socket.socket) -> int:
+    fatal = asyncio.Event()
+    app = create_app(settings, on_fatal=fatal)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+
+    async def stop_on_fatal() -> None:
+        await fatal.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(stop_on_fatal())
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        watcher.cancel()
+    if fatal.is_set():
+        print("ixstream stream: the render/encode pipeline failed; see the log", file=sys.stderr)
+        return 1
+    return 0

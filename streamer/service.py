@@ -1,0 +1,348 @@
+"""The streamer's one session: viewers, who drives, fan-out, and releasing the dead.
+
+Owns the frame pipeline and every viewer's peer connection. Runs on the event
+loop; the only thread is the pipeline's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from dataclasses import dataclass
+
+import structlog
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+
+from ixstream.protocol import (
+    EVENTS_CHANNEL,
+    FRAMES_CHANNEL,
+    INPUT_CHANNEL,
+    FrameInfo,
+    Hello,
+    ProtocolError,
+    ServerTimings,
+    WirePose,
+    encode,
+    parse_event,
+    parse_input,
+)
+from streamer.auth import DRIVING_ROLES, ViewerClaims
+from streamer.encode.bitrate import BitrateController, BitrateSettings
+from streamer.metrics import StreamerMetrics
+from streamer.pipeline import FrameOut, FramePipeline, PipelineConfig
+from streamer.rtc import sender_hook
+from streamer.rtc.ice import rtc_configuration
+from streamer.rtc.sdp_check import check_offer
+from streamer.rtc.track import ViewerTrack
+from streamer.rtc.viewer import Viewer
+from streamer.settings import StreamerSettings
+
+log = structlog.get_logger(__name__)
+
+_MIME = {"h264": "video/H264", "vp8": "video/VP8"}
+WATCHDOG_PERIOD_S = 0.5
+
+
+class ServiceError(Exception):
+    """A request the session cannot serve; `status` is its HTTP status."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass
+class SessionStatus:
+    session_id: str | None
+    ready: bool
+    viewers: int
+    trainee_connected: bool
+    frames_sent: int
+    first_frame_sent_at: float | None
+    last_viewer_left_at: float | None
+    started_at: float
+
+
+class StreamerService:
+    def __init__(self, settings: StreamerSettings, metrics: StreamerMetrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.viewers: dict[str, Viewer] = {}
+        self.driver_id: str | None = None
+        self.started_at = time.time()
+        self.first_frame_sent_at: float | None = None
+        self.last_viewer_left_at: float | None = None
+        self.frames_sent = 0
+        self.fatal: BaseException | None = None
+        self._pipeline: FramePipeline | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._fatal_event = asyncio.Event()
+        self._bitrate = BitrateController(
+            start_bps=settings.bitrate_kbps * 1000,
+            now_s=time.monotonic(),
+            settings=BitrateSettings(
+                min_bps=settings.min_bitrate_kbps * 1000, max_bps=settings.bitrate_kbps * 1000
+            ),
+        )
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        config = PipelineConfig(
+            width=s.width,
+            height=s.height,
+            fps=s.fps,
+            codec=s.codec,
+            bitrate_bps=s.bitrate_kbps * 1000,
+            stereo=s.stereo,
+            source=s.source,
+            scene_path=s.scene,
+            allow_hardware_encoder=s.allow_hardware_encoder,
+        )
+        loop = asyncio.get_running_loop()
+        self._pipeline = FramePipeline(config, self.metrics, self._on_frame, self._on_fatal, loop)
+        self._pipeline.start()
+        self.metrics.bitrate_target.set(config.bitrate_bps)
+        self._watchdog = asyncio.create_task(self._watch(), name="viewer-watchdog")
+
+    async def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        for viewer_id in list(self.viewers):
+            await self.release(viewer_id, "shutdown")
+        if self._pipeline is not None:
+            await asyncio.to_thread(self._pipeline.stop)
+
+    async def wait_fatal(self) -> BaseException:
+        await self._fatal_event.wait()
+        assert self.fatal is not None
+        return self.fatal
+
+    @property
+    def pipeline(self) -> FramePipeline:
+        assert self._pipeline is not None, "start() first"
+        return self._pipeline
+
+    @property
+    def ready(self) -> bool:
+        return self._pipeline is not None and self._pipeline.ready.is_set() and self.fatal is None
+
+    def status(self) -> SessionStatus:
+        return SessionStatus(
+            session_id=self.settings.session_id,
+            ready=self.ready,
+            viewers=len(self.viewers),
+            trainee_connected=self.driver_id is not None
+            and self.viewers[self.driver_id].connected_at is not None,
+            frames_sent=self.frames_sent,
+            first_frame_sent_at=self.first_frame_sent_at,
+            last_viewer_left_at=self.last_viewer_left_at,
+            started_at=self.started_at,
+        )
+
+    # -- viewers ---------------------------------------------------------------
+
+    async def connect(self, offer_sdp: str, claims: ViewerClaims) -> tuple[str, str]:
+        """Answers a WHEP offer (non-trickle: every candidate is in the answer)."""
+        if not self.ready:
+            raise ServiceError(503, "streamer is not ready (renderer or encoder initialising)")
+        if len(self.viewers) >= self.settings.max_viewers:
+            raise ServiceError(503, f"session is full ({self.settings.max_viewers} viewers)")
+        check_offer(offer_sdp, self.settings.codec)  # OfferError → 400 at the edge
+        pc = RTCPeerConnection(rtc_configuration(self.settings.ice_servers))
+        viewer_id = secrets.token_urlsafe(12)
+        try:
+            viewer = self._make_viewer(viewer_id, pc, claims)
+            await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as exc:
+            await pc.close()
+            raise ServiceError(400, f"offer rejected: {exc}"[:300]) from None
+        self.viewers[viewer_id] = viewer
+        if self.driver_id is None and claims.role in DRIVING_ROLES:
+            self.driver_id = viewer_id
+        self.metrics.viewers.labels(role=claims.role).inc()
+        self.pipeline.set_active(True)
+        log.info("viewer_added", viewer=viewer_id, role=claims.role, sub=claims.subject)
+        return viewer_id, pc.localDescription.sdp
+
+    def _make_viewer(self, viewer_id: str, pc: RTCPeerConnection, claims: ViewerClaims) -> Viewer:
+        track = ViewerTrack(
+            on_sending=lambda out: self._on_sending(viewer_id, out),
+            on_resync=self.pipeline.request_keyframe,
+            on_drop=lambda reason: self.metrics.frames_dropped.labels(reason=reason).inc(),
+        )
+        transceiver = pc.addTransceiver(track, direction="sendonly")
+        mime = _MIME[self.settings.codec]
+        capabilities = RTCRtpSender.getCapabilities("video")
+        assert capabilities is not None
+        caps = capabilities.codecs
+        transceiver.setCodecPreferences(
+            [c for c in caps if c.mimeType == mime] + [c for c in caps if c.mimeType == "video/rtx"]
+        )
+        feedback = sender_hook.attach(
+            transceiver.sender,
+            on_keyframe_request=lambda: self.pipeline.request_keyframe("pli"),
+            on_bitrate_estimate=lambda bps: self._on_estimate(viewer_id, bps),
+        )
+        viewer = Viewer(viewer_id, claims, pc, track, transceiver.sender, feedback)
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: object) -> None:
+            self._adopt_channel(viewer, channel)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            state = pc.connectionState
+            if state == "connected" and viewer.connected_at is None:
+                viewer.connected_at = time.monotonic()
+                self.pipeline.request_keyframe("viewer_joined")
+            elif state in {"failed", "closed"}:
+                await self.release(viewer_id, state)
+
+        return viewer
+
+    def _adopt_channel(self, viewer: Viewer, channel: object) -> None:
+        label: str = getattr(channel, "label", "")
+        if label not in {INPUT_CHANNEL, EVENTS_CHANNEL, FRAMES_CHANNEL}:
+            self.metrics.messages_dropped.labels(channel="unknown", reason="unknown_channel").inc()
+            channel.close()  # type: ignore[attr-defined]
+            return
+        viewer.channels[label] = channel
+
+        @channel.on("message")  # type: ignore[attr-defined, untyped-decorator]
+        def on_message(message: str | bytes) -> None:
+            self._on_message(viewer, label, message)
+
+        if label == FRAMES_CHANNEL:
+            self._send_hello(viewer)
+
+    def _send_hello(self, viewer: Viewer) -> None:
+        s = self.settings
+        hello = Hello(
+            role=viewer.claims.role,
+            controls=viewer.id == self.driver_id,
+            width=s.width,
+            height=s.height,
+            fps=s.fps,
+            codec=s.codec,
+            stereo=s.stereo,
+        )
+        viewer.send(FRAMES_CHANNEL, encode(hello))
+
+    def _on_message(self, viewer: Viewer, label: str, message: str | bytes) -> None:
+        """Validates one data-channel message; a bad one is counted and dropped."""
+        m = self.metrics
+        m.messages_received.labels(channel=label).inc()
+        try:
+            if label == FRAMES_CHANNEL:
+                raise ProtocolError("wrong_direction", "frames is a server-to-client channel")
+            parsed = parse_input(message) if label == INPUT_CHANNEL else parse_event(message)
+        except ProtocolError as exc:
+            m.messages_dropped.labels(channel=label, reason=exc.reason).inc()
+            return
+        if viewer.id != self.driver_id:
+            m.messages_dropped.labels(channel=label, reason="view_only").inc()
+            return
+        if label == INPUT_CHANNEL:
+            if not self.pipeline.submit_pose(parsed):  # type: ignore[arg-type]
+                m.messages_dropped.labels(channel=label, reason="stale").inc()
+        else:
+            self.pipeline.submit_event(parsed)  # type: ignore[arg-type]
+
+    async def release(self, viewer_id: str, reason: str) -> bool:
+        """Closes a viewer and frees what it held; idempotent."""
+        viewer = self.viewers.pop(viewer_id, None)
+        if viewer is None:
+            return False
+        self.metrics.viewers.labels(role=viewer.role).dec()
+        self.metrics.viewers_released.labels(reason=reason).inc()
+        self._apply_bitrate(self._bitrate.forget(viewer_id, time.monotonic()))
+        if viewer_id == self.driver_id:
+            self.driver_id = next(
+                (v.id for v in self.viewers.values() if v.role in DRIVING_ROLES), None
+            )
+            self.pipeline.set_active(bool(self.viewers))  # releases held keys
+        if not self.viewers:
+            self.pipeline.set_active(False)
+            self.last_viewer_left_at = time.time()
+        viewer.track.stop()
+        await viewer.pc.close()
+        log.info("viewer_released", viewer=viewer_id, reason=reason)
+        return True
+
+    # -- frames ----------------------------------------------------------------
+
+    def _on_frame(self, out: FrameOut) -> None:
+        for viewer in self.viewers.values():
+            if viewer.connected_at is not None:
+                viewer.track.offer(out)
+
+    def _on_sending(self, viewer_id: str, out: FrameOut) -> None:
+        viewer = self.viewers.get(viewer_id)
+        if viewer is None:
+            return
+        self.frames_sent += 1
+        if self.first_frame_sent_at is None:
+            self.first_frame_sent_at = time.time()
+        self.metrics.frames_sent.inc()
+        self.metrics.bytes_sent.inc(out.encoded.size_bytes)
+        applied = out.applied
+        info = FrameInfo(
+            id=out.frame_id,
+            rtp=viewer.wire_rtp_timestamp(out.encoded.pts),
+            pose=WirePose(p=applied.camera.position, q=applied.camera.orientation),
+            seq=applied.seq,
+            input_t=applied.input_t,
+            keyframe=out.encoded.keyframe,
+            server=ServerTimings(
+                render_ms=out.render_s * 1000,
+                convert_ms=out.convert_s * 1000,
+                encode_ms=out.encoded.encode_s * 1000,
+                done_at_ms=out.done_at_unix * 1000,
+            ),
+        )
+        viewer.send(FRAMES_CHANNEL, encode(info))
+
+    def _on_estimate(self, viewer_id: str, bitrate_bps: int) -> None:
+        self._apply_bitrate(self._bitrate.report(viewer_id, bitrate_bps, time.monotonic()))
+
+    def _apply_bitrate(self, target: int | None) -> None:
+        if target is not None:
+            self.pipeline.set_target_bitrate(target)
+            self.metrics.bitrate_target.set(target)
+
+    def _on_fatal(self, exc: BaseException) -> None:
+        self.fatal = exc
+        self._fatal_event.set()
+
+    # -- watchdog --------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        """Releases viewers that never connected or went silent (vanished without DELETE).
+
+        ICE consent expiry (RFC 7675) would notice a vanished peer only after
+        ~30 s in aioice; receivers send RTCP reports about once a second, so
+        several seconds without one means the viewer is gone.
+        """
+        s = self.settings
+        while True:
+            await asyncio.sleep(WATCHDOG_PERIOD_S)
+            now = time.monotonic()
+            for viewer in list(self.viewers.values()):
+                try:
+                    if viewer.connected_at is None:
+                        if now - viewer.created_at > s.connect_timeout_s:
+                            await self.release(viewer.id, "never_connected")
+                        continue
+                    heard = viewer.feedback.last_rtcp_at or viewer.connected_at
+                    if now - heard > s.liveness_timeout_s:
+                        await self.release(viewer.id, "silent")
+                except Exception:
+                    log.exception("watchdog_release_failed", viewer=viewer.id)

@@ -1,0 +1,60 @@
+"""The streamer's settings: one typed object, from flags or `IXS_STREAMER_*` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IceServer(BaseModel):
+    """An RTCIceServer (W3C WebRTC §4.2.2): STUN/TURN URLs and credentials."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class StreamerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IXS_STREAMER_", extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535, description="0 binds a free port")
+    port_file: Path | None = Field(None, description="where the bound port is written")
+    width: int = Field(1280, ge=64, le=7680)
+    height: int = Field(720, ge=64, le=4320)
+    fps: int = Field(60, ge=1, le=144)
+    codec: Literal["h264", "vp8"] = "h264"
+    bitrate_kbps: int = Field(8000, ge=100, le=100_000)
+    min_bitrate_kbps: int = Field(500, ge=50, description="floor for receiver estimates")
+    stereo: bool = False
+    source: Literal["scene", "test-pattern"] = "scene"
+    scene: Path | None = Field(None, description="glTF 2.0 scene; default: the sample")
+    session_id: str | None = Field(None, description="when set, tokens must carry this sid")
+    auth: bool = True
+    jwt_secret: SecretStr | None = Field(None, description="HS256 key; at least 32 bytes")
+    ice_servers: list[IceServer] = Field(
+        default_factory=list, description="no public STUN by default: sites may be air-gapped"
+    )
+    ice_host_addresses: list[str] | None = Field(
+        None, description="host candidates to offer (e.g. 127.0.0.1); None: every interface"
+    )
+    allow_hardware_encoder: bool = True
+    max_viewers: int = Field(16, ge=1, le=256)
+    max_sdp_bytes: int = Field(65536, ge=1024)
+    liveness_timeout_s: float = Field(
+        5.0, gt=0, description="a connected viewer silent (no RTCP) this long is released"
+    )
+    connect_timeout_s: float = Field(10.0, gt=0, description="a viewer must connect within this")
+
+    @model_validator(mode="after")
+    def _check(self) -> StreamerSettings:
+        if self.width % 2 or self.height % 4:
+            raise ValueError("width must be even and height a multiple of 4 (I420 planes)")
+        if self.stereo and self.width % 4:
+            raise ValueError("stereo width must be a multiple of 4 (two even eye halves)")
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("jwt_secret must be at least 32 bytes")
+        return self

@@ -1,0 +1,123 @@
+"""Shared fixtures: real streamer processes on free loopback ports.
+
+Nothing here fakes a streamer: each fixture starts `python -m ixstream stream`
+as a subprocess, waits for /readyz, and on teardown stops it with SIGTERM and
+checks it exited cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from streamer.auth import Role, generate_secret, mint_token
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT_S = 60.0  # generous: CI machines are shared; tests never time the start-up
+
+
+@dataclass
+class StreamerProcess:
+    proc: subprocess.Popen[bytes]
+    base_url: str
+    secret: str
+    session_id: str | None
+    log_path: Path
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def whep_url(self) -> str:
+        return f"{self.base_url}/whep"
+
+    def token(self, role: Role = "trainee", session_id: str | None = None) -> str:
+        return mint_token(self.secret, role, session_id or self.session_id, subject=f"test-{role}")
+
+    def metrics(self) -> str:
+        return httpx.get(f"{self.base_url}/metrics", timeout=5).text
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one sample, 0.0 when absent (Prometheus text format)."""
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            key, _, value = line.rpartition(" ")
+            if key == name and not want:
+                return float(value)
+            if key.startswith(name + "{") and all(f'{k}="{v}"' in key for k, v in labels.items()):
+                total += float(value)
+        return total
+
+    def status(self) -> dict[str, object]:
+        body: dict[str, object] = httpx.get(f"{self.base_url}/v1/status", timeout=5).json()
+        return body
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_streamer(tmp: Path, *args: str, session_id: str | None = "s-test") -> StreamerProcess:
+    secret = generate_secret()
+    port_file = tmp / "port"
+    log_path = tmp / "streamer.log"
+    env = {**os.environ, "IXS_STREAMER_JWT_SECRET": secret, "IXS_LOG_LEVEL": "info"}
+    cmd = [
+        sys.executable, "-m", "ixstream", "stream",
+        "--port", "0", "--port-file", str(port_file), "--ice-host", "127.0.0.1",
+        *(["--session-id", session_id] if session_id else []),
+        *args,
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"streamer exited {proc.returncode}:\n{log_path.read_text()[-3000:]}"
+            )
+        if port_file.exists() and port_file.read_text().strip():
+            base = f"http://127.0.0.1:{int(port_file.read_text())}"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    return StreamerProcess(proc, base, secret, session_id, log_path, list(args))
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(
+        f"streamer not ready in {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}"
+    )
+
+
+@pytest.fixture
+def streamer_factory(tmp_path: Path) -> Iterator[Callable[..., StreamerProcess]]:
+    started: list[StreamerProcess] = []
+
+    def make(*args: str, session_id: str | None = "s-test") -> StreamerProcess:
+        tmp = tmp_path / f"streamer{len(started)}"
+        tmp.mkdir()
+        process = start_streamer(tmp, *args, session_id=session_id)
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        code = process.stop()
+        assert code == 0, f"streamer exited {code}:\n{process.log_path.read_text()[-3000:]}"

@@ -1,0 +1,51 @@
+"""A real browser as the viewer: headless Chromium does WHEP against a streamer and decodes.
+
+Chromium's own WebRTC stack (not aiortc) negotiates, receives and decodes both
+codecs; `getStats` counts the decoded frames (requestVideoFrameCallback
+under-reports in headless Chromium, FIELD-NOTES trap 13).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.browser import chromium
+from tests.conftest import StreamerProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+async def decoded_stats(page: Any, at_least: int, timeout_s: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    stats: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        error = await page.evaluate("window.ixError || null")
+        assert error is None, error
+        stats = await page.evaluate("window.ixStats ? window.ixStats() : null") or {}
+        if stats.get("framesDecoded", 0) >= at_least:
+            return stats
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"Chromium decoded only {stats.get('framesDecoded', 0)} frames: {stats}")
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+async def test_chromium_decodes_the_stream(
+    streamer_factory: Callable[..., StreamerProcess], codec: str
+) -> None:
+    streamer = streamer_factory("--codec", codec, "--width", "640", "--height", "360", "--fps", "30")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(f"{streamer.base_url}/?codec={codec}#token={streamer.token()}")
+        stats = await decoded_stats(page, at_least=60)
+        assert stats["codec"].lower() == f"video/{codec}"
+        assert (stats["frameWidth"], stats["frameHeight"]) == (640, 360)
+        assert stats["lastFrame"] is not None  # the frames channel reached the page too
+    deadline = time.monotonic() + 10  # a closed tab is released, with or without DELETE
+    while streamer.status()["viewers"] != 0:
+        assert time.monotonic() < deadline, "the closed browser's viewer was never released"
+        await asyncio.sleep(0.2)

@@ -1,0 +1,198 @@
+"""Bad input at the streamer's edge: each gets a precise error or a clean recovery.
+
+Malformed SDP, wrong content type, bad or missing tokens, oversized bodies,
+10,000 garbage data-channel messages, and a viewer that vanishes without
+DELETE. After each, the session still serves a well-behaved viewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from ixclient.viewer import ViewerClient
+from ixstream.protocol import EVENTS_CHANNEL, INPUT_CHANNEL
+from streamer.auth import generate_secret, mint_token
+from tests.conftest import StreamerProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+Factory = Callable[..., StreamerProcess]
+SMALL = ("--source", "test-pattern", "--width", "320", "--height", "240", "--fps", "30")
+
+
+@pytest.fixture
+def streamer(streamer_factory: Factory) -> StreamerProcess:
+    return streamer_factory(*SMALL)
+
+
+def post(streamer: StreamerProcess, body: bytes | str, **headers: str) -> httpx.Response:
+    return httpx.post(streamer.whep_url, content=body, headers=headers, timeout=10)
+
+
+async def assert_still_streams(streamer: StreamerProcess) -> None:
+    async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
+        await viewer.wait_for_frame(timeout_s=20)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("", "empty SDP"),
+        ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\n", "no video m-line"),
+        ("not sdp at all", "v=0"),
+        ("v=0\r\nm=video nine UDP/TLS/RTP/SAVPF 96\r\n", "unparsable"),
+    ],
+)
+async def test_malformed_sdp_is_400_with_a_reason_and_the_next_viewer_still_works(
+    streamer: StreamerProcess, body: str, reason: str
+) -> None:
+    response = post(
+        streamer,
+        body,
+        **{"Content-Type": "application/sdp", "Authorization": f"Bearer {streamer.token()}"},
+    )
+    assert response.status_code == 400
+    assert reason in response.text
+    await assert_still_streams(streamer)
+
+
+def test_a_wrong_content_type_is_415(streamer: StreamerProcess) -> None:
+    response = post(
+        streamer,
+        "{}",
+        **{"Content-Type": "application/json", "Authorization": f"Bearer {streamer.token()}"},
+    )
+    assert response.status_code == 415
+    assert "application/sdp" in response.text
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (None, 401),
+        ("Basic dXNlcjpwYXNz", 401),
+        ("Bearer not.a.jwt", 401),
+        ("Bearer " + mint_token(generate_secret(), "trainee", "s-test"), 403),
+    ],
+)
+def test_missing_or_wrong_tokens_are_refused(
+    streamer: StreamerProcess, authorization: str | None, status: int
+) -> None:
+    headers = {"Content-Type": "application/sdp"}
+    if authorization:
+        headers["Authorization"] = authorization
+    response = post(streamer, "v=0\r\n", **headers)
+    assert response.status_code == status
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_for_another_session_is_403(streamer: StreamerProcess) -> None:
+    token = streamer.token(session_id="someone-elses-session")
+    response = post(
+        streamer,
+        "v=0\r\n",
+        **{"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 403
+    assert "another session" in response.text
+
+
+def test_an_oversized_offer_is_413(streamer: StreamerProcess) -> None:
+    body = "v=0\r\n" + "a=x-padding:" + "x" * 70_000 + "\r\n"
+    response = post(
+        streamer,
+        body,
+        **{"Content-Type": "application/sdp", "Authorization": f"Bearer {streamer.token()}"},
+    )
+    assert response.status_code == 413
+
+
+def test_deleting_an_unknown_resource_is_404(streamer: StreamerProcess) -> None:
+    response = httpx.delete(
+        f"{streamer.whep_url}/nope",
+        headers={"Authorization": f"Bearer {streamer.token()}"},
+        timeout=10,
+    )
+    assert response.status_code == 404
+
+
+def garbage(rng: random.Random) -> str | bytes:
+    valid = json.dumps(
+        {"v": 1, "type": "pose", "seq": rng.randrange(1 << 40), "t": 1.0,
+         "head": {"p": [0, 1.6, 0], "q": [0, 0, 0, 1]}}
+    )  # fmt: skip
+    kind = rng.randrange(6)
+    if kind == 0:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+    if kind == 1:
+        return valid[: rng.randrange(1, len(valid))]
+    if kind == 2:
+        return "x" * rng.randrange(4097, 60_000)  # oversized
+    if kind == 3:
+        return json.dumps({"v": 1, "type": rng.choice(["pose", "key", "teleport"]), "seq": "NaN"})
+    if kind == 4:
+        return valid.replace("1.6", "1e999")
+    return json.dumps([1, 2, 3])
+
+
+async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
+    streamer: StreamerProcess,
+) -> None:
+    rng = random.Random(42)
+    async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
+        viewer.auto_move = False
+        await viewer.wait_for_frame(timeout_s=20)
+        for i in range(10_000):
+            viewer.send_raw(INPUT_CHANNEL if i % 2 else EVENTS_CHANNEL, garbage(rng))
+            if i % 500 == 0:
+                await asyncio.sleep(0.05)  # let SCTP drain, as a real flood would be paced
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            dropped = streamer.metric("ixstream_streamer_messages_dropped_total")
+            if dropped >= 10_000:
+                break
+            await asyncio.sleep(0.5)
+        frames_before = viewer.measure.frames
+        await asyncio.sleep(1.0)
+        assert viewer.measure.frames > frames_before + 15, "the stream stalled after the flood"
+        seq = viewer.send_pose(0.5)
+        await viewer.wait_for_frame(min_seq=seq, timeout_s=10)  # input still applies
+    assert streamer.metric("ixstream_streamer_messages_dropped_total") >= 10_000
+    assert streamer.metric("ixstream_streamer_messages_dropped_total", reason="oversized") > 0
+    assert streamer.metric("ixstream_streamer_messages_dropped_total", reason="not_json") > 0
+    assert streamer.status()["ready"] is True
+
+
+async def test_a_viewer_that_vanishes_without_delete_is_released_within_ten_seconds(
+    streamer: StreamerProcess,
+) -> None:
+    viewer = ViewerClient(streamer.whep_url, token=streamer.token())
+    await viewer.connect()
+    await viewer.wait_for_frame(timeout_s=20)
+    assert streamer.status()["viewers"] == 1
+    await viewer.vanish()
+    gone_at = time.monotonic()
+    while streamer.status()["viewers"] != 0:
+        assert time.monotonic() - gone_at < 10, "vanished viewer still held after 10 s"
+        await asyncio.sleep(0.2)
+    assert streamer.metric("ixstream_streamer_viewers_released_total") == 1
+    await assert_still_streams(streamer)
+
+
+async def test_an_offer_that_never_connects_is_released(streamer_factory: Factory) -> None:
+    streamer = streamer_factory(*SMALL)
+    viewer = ViewerClient(streamer.whep_url, token=streamer.token())
+    await viewer.connect()
+    await viewer.vanish()  # closed before ICE could finish (or right after)
+    deadline = time.monotonic() + 15
+    while streamer.status()["viewers"] != 0:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
