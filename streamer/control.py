@@ -128,6 +128,16 @@ class InputState:
         self.keys.clear()
         self.stick = (0.0, 0.0)
 
+    def new_driver(self) -> None:
+        """Another viewer drives now: its sequence numbers start afresh.
+
+        Where the trainee stands is kept, so one who reconnects after a network
+        drop carries on from the same spot.
+        """
+        self.release_all()
+        self.seq = None
+        self.input_t = None
+
     def step(self, dt_s: float) -> Applied:
         """Integrates held keys and sticks over `dt_s` and returns the camera to render."""
         dt_s = max(0.0, min(dt_s, 0.25))  # a stalled frame must not teleport the trainee

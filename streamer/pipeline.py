@@ -113,6 +113,10 @@ class FramePipeline:
                 self._state.release_all()
             self._cond.notify_all()
 
+    def new_driver(self) -> None:
+        with self._cond:
+            self._state.new_driver()
+
     def submit_pose(self, sample: PoseSample) -> bool:
         """Applies a pose; returns False for a stale (reordered) sample."""
         with self._cond:

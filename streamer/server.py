@@ -7,11 +7,14 @@ so a parent process or a person can read them; logs go to stderr.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -71,13 +74,29 @@ def serve(settings: StreamerSettings) -> int:
     return asyncio.run(_serve(settings, sock))
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, minus its signal capture.
+
+    After a graceful shutdown uvicorn re-raises the SIGTERM it caught, so the
+    process would die "killed by SIGTERM" instead of exiting 0; the
+    orchestrator must be able to tell a clean stop from a crash.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def _serve(settings: StreamerSettings, sock: socket.socket) -> int:
     fatal = asyncio.Event()
     app = create_app(settings, on_fatal=fatal)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on"
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
 
     async def stop_on_fatal() -> None:
         await fatal.wait()

@@ -167,6 +167,7 @@ class StreamerService:
         self.viewers[viewer_id] = viewer
         if self.driver_id is None and claims.role in DRIVING_ROLES:
             self.driver_id = viewer_id
+            self.pipeline.new_driver()
         self.metrics.viewers.labels(role=claims.role).inc()
         self.pipeline.set_active(True)
         log.info("viewer_added", viewer=viewer_id, role=claims.role, sub=claims.subject)
@@ -268,7 +269,7 @@ class StreamerService:
             self.driver_id = next(
                 (v.id for v in self.viewers.values() if v.role in DRIVING_ROLES), None
             )
-            self.pipeline.set_active(bool(self.viewers))  # releases held keys
+            self.pipeline.new_driver()  # held keys released, the next driver's seq starts afresh
         if not self.viewers:
             self.pipeline.set_active(False)
             self.last_viewer_left_at = time.time()

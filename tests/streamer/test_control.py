@@ -63,6 +63,17 @@ def test_a_long_stall_does_not_teleport_the_trainee() -> None:
     assert state.step(30.0).camera.position[2] > -0.5
 
 
+def test_a_new_driver_starts_its_own_sequence_where_the_last_one_stood() -> None:
+    state = InputState()
+    state.apply_pose(pose(900))
+    state.apply_event(KeyEvent(code="KeyW", down=True))
+    state.step(1.0)
+    where = state.step(0.0).camera.position
+    state.new_driver()
+    assert state.apply_pose(pose(1))
+    assert state.step(1.0).camera.position == pytest.approx(where)
+
+
 def test_release_all_lets_go_of_held_keys() -> None:
     state = InputState()
     state.apply_event(KeyEvent(code="KeyD", down=True))

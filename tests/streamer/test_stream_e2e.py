@@ -91,6 +91,21 @@ async def test_spectators_get_the_same_encoded_stream_and_cannot_steer(
     assert streamer.metric("ixstream_streamer_viewers", role="spectator") == 0  # both left
 
 
+async def test_a_trainee_who_reconnects_drives_again(streamer_factory: Factory) -> None:
+    streamer = streamer_factory(
+        "--source", "test-pattern", "--width", "320", "--height", "240", "--fps", "30"
+    )
+    for _ in range(2):  # the second connection's sequence numbers start at 1 again
+        async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
+            viewer.auto_move = False
+            await viewer.wait_for_frame(timeout_s=20)
+            for yaw in (0.1, 0.2, 0.3):
+                seq = viewer.send_pose(yaw)
+                applied = await viewer.wait_for_frame(min_seq=seq, timeout_s=5)
+                assert applied.info is not None
+                assert applied.info.seq == seq
+
+
 async def test_a_keyframe_request_from_a_viewer_reaches_the_encoder(
     streamer_factory: Factory,
 ) -> None:

@@ -154,18 +154,32 @@ async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
             viewer.send_raw(INPUT_CHANNEL if i % 2 else EVENTS_CHANNEL, garbage(rng))
             if i % 500 == 0:
                 await asyncio.sleep(0.05)  # let SCTP drain, as a real flood would be paced
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 60  # the reliable channel delivers all 5,000
         while time.monotonic() < deadline:
-            dropped = streamer.metric("ixstream_streamer_messages_dropped_total")
-            if dropped >= 10_000:
+            dropped = streamer.metric("ixstream_streamer_messages_dropped_total", channel="events")
+            if dropped >= 5_000:
                 break
             await asyncio.sleep(0.5)
         frames_before = viewer.measure.frames
         await asyncio.sleep(1.0)
         assert viewer.measure.frames > frames_before + 15, "the stream stalled after the flood"
-        seq = viewer.send_pose(0.5)
-        await viewer.wait_for_frame(min_seq=seq, timeout_s=10)  # input still applies
-    assert streamer.metric("ixstream_streamer_messages_dropped_total") >= 10_000
+        poses = 0
+        for attempt in range(3):  # input still applies (a pose may be lost on `input`)
+            poses += 1
+            seq = viewer.send_pose(0.5 + attempt)
+            try:
+                await viewer.wait_for_frame(min_seq=seq, timeout_s=3)
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError("no pose was applied after the flood")
+    dropped = streamer.metric("ixstream_streamer_messages_dropped_total")
+    received = streamer.metric("ixstream_streamer_messages_received_total")
+    assert streamer.metric("ixstream_streamer_messages_dropped_total", channel="events") == 5_000
+    # `input` is unreliable (maxRetransmits 0): a flood may lose some in transit, never many.
+    assert streamer.metric("ixstream_streamer_messages_dropped_total", channel="input") > 4_500
+    assert received - poses <= dropped < received  # all garbage dropped, the pose(s) applied
     assert streamer.metric("ixstream_streamer_messages_dropped_total", reason="oversized") > 0
     assert streamer.metric("ixstream_streamer_messages_dropped_total", reason="not_json") > 0
     assert streamer.status()["ready"] is True
