@@ -51,10 +51,9 @@ class StreamerSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> StreamerSettings:
-        if self.width % 2 or self.height % 4:
-            raise ValueError("width must be even and height a multiple of 4 (I420 planes)")
-        if self.stereo and self.width % 4:
-            raise ValueError("stereo width must be a multiple of 4 (two even eye halves)")
+        # The shader packs I420 four bytes per texel from half-width chroma rows.
+        if self.width % 8 or self.height % 4:
+            raise ValueError("width must be a multiple of 8 and height of 4 (I420 packing)")
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("jwt_secret must be at least 32 bytes")
         return self

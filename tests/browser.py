@@ -27,14 +27,17 @@ FLAGS = [
 ]
 
 
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+def executable() -> str:
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    return str(CHROMIUM)
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    path = executable()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=FLAGS, headless=True
-        )
+        browser = await playwright.chromium.launch(executable_path=path, args=FLAGS, headless=True)
         try:
             yield browser
         finally:

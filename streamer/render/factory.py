@@ -1,0 +1,62 @@
+"""Chooses and builds the FrameSource a streamer runs with."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import structlog
+
+from streamer.render.egl import create_headless_gl
+from streamer.render.gltf import load_scene
+from streamer.render.scene import SceneRenderer
+from streamer.render.source import FrameSource
+from streamer.render.testpattern import TestPattern
+
+log = structlog.get_logger(__name__)
+
+FrameSourceKind = Literal["scene", "test-pattern"]
+SAMPLE_SCENE = "street_corner.glb"
+
+
+def default_scene_path() -> Path:
+    """The sample training scene shipped inside the package (scripts/make_scene.py builds it)."""
+    return Path(str(resources.files("streamer.assets").joinpath(SAMPLE_SCENE)))
+
+
+def create_frame_source(
+    kind: FrameSourceKind,
+    width: int,
+    height: int,
+    stereo: bool = False,
+    scene_path: Path | None = None,
+) -> FrameSource:
+    """Builds a frame source. Call it on the thread that will render: a scene owns a GL context.
+
+    The scene file is read before any GL context exists, so a bad path fails
+    fast and leaves nothing to clean up.
+    """
+    if kind == "test-pattern":
+        return TestPattern(width, height, stereo=stereo)
+    if kind != "scene":
+        raise ValueError(f"unknown frame source {kind!r}: expected 'scene' or 'test-pattern'")
+    path = scene_path or default_scene_path()
+    scene = load_scene(path)
+    gl = create_headless_gl()
+    try:
+        renderer = SceneRenderer(gl, scene, width, height, stereo=stereo)
+    except Exception:
+        gl.ctx.release()
+        raise
+    log.info(
+        "frame_source_created",
+        kind=kind,
+        scene=str(path),
+        triangles=scene.triangle_count,
+        renderer=gl.renderer,
+        hardware=gl.is_hardware,
+        size=f"{width}x{height}",
+        stereo=stereo,
+    )
+    return renderer

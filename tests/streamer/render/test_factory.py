@@ -1,0 +1,53 @@
+"""Choosing a frame source: the kinds, the shipped sample scene, and failures before any GL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamer.render.factory import create_frame_source, default_scene_path
+from streamer.render.gltf import SceneLoadError
+from streamer.render.source import RenderRequest
+
+
+def test_the_sample_scene_ships_inside_the_package() -> None:
+    path = default_scene_path()
+
+    assert path.is_file()
+    assert path.suffix == ".glb"
+    assert path.parent.name == "assets"
+
+
+def test_a_test_pattern_source_needs_no_gl() -> None:
+    source = create_frame_source("test-pattern", 320, 240)
+
+    frame = source.render(RenderRequest(frame_id=0, scene_time_s=0.0))
+
+    assert source.description == "test-pattern"
+    assert frame.i420.shape == (360, 320)
+
+
+def test_a_scene_source_renders_the_sample_scene() -> None:
+    source = create_frame_source("scene", 320, 240, stereo=True)
+    try:
+        frame = source.render(RenderRequest(frame_id=0, scene_time_s=0.0))
+        assert frame.i420.shape == (360, 320)
+        assert source.description != "test-pattern"
+    finally:
+        source.close()
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown frame source"):
+        create_frame_source("raytracer", 320, 240)  # type: ignore[arg-type]
+
+
+def test_a_missing_scene_fails_before_a_gl_context_exists(tmp_path: Path) -> None:
+    with pytest.raises(SceneLoadError, match=r"missing\.glb"):
+        create_frame_source("scene", 320, 240, scene_path=tmp_path / "missing.glb")
+
+
+def test_an_unpackable_size_is_refused_for_a_scene() -> None:
+    with pytest.raises(ValueError, match="divisible by 8"):
+        create_frame_source("scene", 322, 240)
