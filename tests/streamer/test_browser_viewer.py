@@ -37,7 +37,9 @@ async def decoded_stats(page: Any, at_least: int, timeout_s: float = 60) -> dict
 async def test_chromium_decodes_the_stream(
     streamer_factory: Callable[..., StreamerProcess], codec: str
 ) -> None:
-    streamer = streamer_factory("--codec", codec, "--width", "640", "--height", "360", "--fps", "30")
+    streamer = streamer_factory(
+        "--codec", codec, "--width", "640", "--height", "360", "--fps", "30"
+    )
     async with chromium() as browser:
         page = await browser.new_page()
         await page.goto(f"{streamer.base_url}/?codec={codec}#token={streamer.token()}")
