@@ -4,8 +4,9 @@ Motion-to-photon is the product. Rendering on a fixed clock makes every pose
 wait, on average, half a frame interval before it is even looked at. So while
 a headset streams poses, a fresh pose starts a frame at once if the last frame
 started at least `MIN_GAP` intervals ago; a pose that comes sooner waits for
-the clock like any other (so poses at twice the frame rate do not raise it),
-and the clock only fills gaps when a pose is late.
+the regular clock tick (so poses at twice the frame rate do not raise the
+rate, and never lower it either). With no fresh pose, the clock waits a little
+longer for one while poses are streaming, so frames lock to the pose cadence.
 With no pose stream (a desktop viewer, spectators, scene animation) frames
 come on the clock at the configured rate.
 """
@@ -33,8 +34,10 @@ class FrameClock:
         """The monotonic time at which the next frame should start (≤ now: start now)."""
         if last_start is None:
             return now
-        if fresh_input and now >= last_start + MIN_GAP * self.interval_s:
-            return now
+        if fresh_input:
+            if now >= last_start + MIN_GAP * self.interval_s:
+                return now
+            return last_start + self.interval_s
         streaming = last_input_at is not None and now - last_input_at < STREAMING_WINDOW_S
         slack = LATE_POSE_SLACK if streaming else 1.0
         return last_start + slack * self.interval_s

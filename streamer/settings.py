@@ -18,7 +18,10 @@ class IceServer(BaseModel):
 
 
 class StreamerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IXS_STREAMER_", extra="forbid")
+    # hide_input_in_errors: a rejected value must never echo the signing key into a log.
+    model_config = SettingsConfigDict(
+        env_prefix="IXS_STREAMER_", extra="forbid", hide_input_in_errors=True
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535, description="0 binds a free port")

@@ -192,8 +192,10 @@ class ViewerClient:
         """Sways the head ±20° every 2 s, as a trainee looking around would."""
         period = 1.0 / self.pose_hz
         start = time.monotonic()
+        tick = 0
         while True:
-            await asyncio.sleep(period)
+            tick += 1  # absolute schedule: sleep() overshoots, and relative sleeps drift slow
+            await asyncio.sleep(max(0.0, start + tick * period - time.monotonic()))
             if self.auto_move and self.channel_open(INPUT_CHANNEL):
                 t = time.monotonic() - start
                 self.yaw_rad = math.radians(20) * math.sin(2 * math.pi * t / 2.0)
