@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typer
 
+from ixclient.cli import client
+from orchestrator.cli import up
 from streamer.cli import stream
 
 app = typer.Typer(
@@ -18,22 +20,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("stream")(stream)
+app.command("client")(client)
+app.command("up")(up)
 
 
 @app.callback()
 def main() -> None:
     """IX Stream: open pixel streaming for immersive training."""
-
-
-try:  # the client and orchestrator register themselves once they exist
-    from ixclient.cli import client
-
-    app.command("client")(client)
-except ImportError:  # pragma: no cover - during bring-up only
-    pass
-try:
-    from orchestrator.cli import up
-
-    app.command("up")(up)
-except ImportError:  # pragma: no cover - during bring-up only
-    pass

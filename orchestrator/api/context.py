@@ -1,0 +1,24 @@
+"""What the app's lifespan builds and the routes use: one object on `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from orchestrator.auth import Authenticator
+from orchestrator.backends.base import SessionBackend
+from orchestrator.sessions.service import SessionService
+from orchestrator.settings import OrchestratorSettings
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    settings: OrchestratorSettings
+    service: SessionService
+    backend: SessionBackend
+    authenticator: Authenticator
+    registry: CollectorRegistry
+    #: Forwards WHEP requests to streamers; one pooled client per app.
+    proxy: httpx.AsyncClient

@@ -1,0 +1,133 @@
+"""Errors as RFC 9457 problem documents (`application/problem+json`).
+
+The one place where the orchestrator's named errors become HTTP status codes. Every
+error response, including FastAPI's own validation errors and unknown routes, has the
+same shape: `type`, `title`, `status`, `detail`, `instance` (and `errors` for 422).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orchestrator import errors as e
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:ixstream:problem:"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(description="A URN naming the kind of problem.")
+    title: str = Field(description="The HTTP status phrase.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request, and what to do.")
+    instance: str | None = Field(default=None, description="The request path.")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Validation errors (422 only), as pydantic reports them."
+    )
+
+
+#: Most specific class first: the first match wins.
+STATUS_OF: tuple[tuple[type[e.OrchestratorError], int, str], ...] = (
+    (e.AuthenticationError, 401, "authentication-required"),
+    (e.TokenRejectedError, 401, "invalid-token"),
+    (e.SessionTokenRejectedError, 403, "session-token-rejected"),
+    (e.PermissionDeniedError, 403, "forbidden"),
+    (e.SessionNotFoundError, 404, "session-not-found"),
+    (e.SessionNotReadyError, 409, "session-not-ready"),
+    (e.SessionGoneError, 410, "session-gone"),
+    (e.UnknownScenarioError, 422, "unknown-scenario"),
+    (e.QueueFullError, 429, "queue-full"),
+    (e.CapacityExhaustedError, 429, "capacity-exhausted"),
+    (e.BackendError, 503, "backend-unavailable"),
+    (e.OrchestratorError, 500, "internal"),
+)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase
+    body = Problem(
+        type=TYPE_PREFIX + (slug or phrase.lower().replace(" ", "-")),
+        title=phrase,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def problem_for(exc: e.OrchestratorError, instance: str | None) -> JSONResponse:
+    status, slug = next((s, n) for cls, s, n in STATUS_OF if isinstance(exc, cls))
+    headers: dict[str, str] = {}
+    if status == 401:
+        # RFC 6750 §3: a 401 names the scheme, and why the token was refused.
+        invalid = isinstance(exc, e.TokenRejectedError)
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    retry = getattr(exc, "retry_after_s", None)
+    if retry is not None:
+        headers["Retry-After"] = str(retry)
+    return problem_response(status, exc.detail, slug=slug, instance=instance, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_orchestrator_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, e.OrchestratorError)
+        return problem_for(exc, request.url.path)
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        found = jsonable_encoder(exc.errors())
+        first = found[0] if found else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        detail = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
+        if len(found) > 1:
+            detail += f" (and {len(found) - 1} more)"
+        return problem_response(
+            422, detail, slug="validation-error", instance=request.url.path, errors=found
+        )
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(
+            exc.status_code, str(exc.detail), instance=request.url.path, headers=headers
+        )
+
+    app.add_exception_handler(e.OrchestratorError, on_orchestrator_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem bodies for `codes`."""
+    return {
+        code: {
+            "model": Problem,
+            "description": HTTPStatus(code).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }

@@ -1,0 +1,185 @@
+"""The WHEP proxy: one public port serves every session's signalling.
+
+draft-ietf-wish-whep: the client POSTs an SDP offer (`Content-Type: application/sdp`)
+with a bearer token and gets `201 Created`, the SDP answer and a `Location` naming the
+WHEP session resource; DELETE on that resource ends playback. We check the session
+token (the streamer checks it again), forward the offer to the session's streamer,
+and rewrite `Location` to point back through us. Trickle ICE (PATCH) is not offered:
+the streamer's answer carries every candidate, so PATCH gets 405 as the draft asks of
+servers without trickle support.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Header, Path, Request, Response
+
+from orchestrator.api.deps import Context, Service
+from orchestrator.api.problems import problem_response, problem_responses
+
+router = APIRouter(prefix="/v1/sessions", tags=["signalling"])
+
+SDP = "application/sdp"
+MAX_OFFER_BYTES = 64 * 1024  # the streamer's limit too (docs/streamer-contract.md)
+#: Response headers worth passing through from the streamer (WHEP §4.3, §4.4).
+PASS_THROUGH = ("etag", "link", "accept-patch")
+
+SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ResourceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.~-]{1,128}$")]
+AuthorizationHeader = Annotated[
+    str | None,
+    Header(alias="Authorization", description="`Bearer <session token>`."),
+]
+
+
+def bearer_token(header: str | None) -> str | None:
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+@router.post(
+    "/{session_id}/whep",
+    status_code=201,
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {SDP: {"schema": {"type": "string", "description": "SDP offer"}}},
+        }
+    },
+    responses={
+        201: {
+            "description": "The SDP answer; `Location` names the WHEP session resource.",
+            "content": {SDP: {"schema": {"type": "string"}}},
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        **problem_responses(400, 401, 403, 404, 409, 410, 413, 415, 502, 503),
+    },
+)
+async def whep_offer(
+    session_id: SessionId,
+    request: Request,
+    service: Service,
+    context: Context,
+    authorization: AuthorizationHeader = None,
+) -> Response:
+    """Open a viewer connection to the session's stream (WHEP offer → answer).
+
+    Waits for a `starting` session to become ready, so a client can post its offer
+    right after creating the session.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != SDP:
+        return problem_response(
+            415,
+            f"a WHEP offer must be {SDP}, not {content_type or 'missing'!r}",
+            instance=request.url.path,
+        )
+    offer = await request.body()
+    if len(offer) > MAX_OFFER_BYTES:
+        return problem_response(
+            413,
+            f"the SDP offer is {len(offer)} bytes; the limit is {MAX_OFFER_BYTES}",
+            instance=request.url.path,
+        )
+    token = bearer_token(authorization)
+    session, claims = await service.signalling_target(session_id, token)
+    assert session.streamer is not None
+    assert session.streamer.base_url is not None
+    upstream = await _forward(
+        context.proxy,
+        request,
+        "POST",
+        f"{session.streamer.base_url}/whep",
+        content=offer,
+        headers={"Content-Type": SDP, "Authorization": f"Bearer {token}"},
+    )
+    if isinstance(upstream, Response):
+        return upstream
+    if upstream.status_code != 201:
+        return _streamer_problem(upstream, request)
+    resource = upstream.headers.get("location", "").rstrip("/").rsplit("/", 1)[-1]
+    if not resource:
+        return problem_response(
+            502, "the streamer answered without a Location header", instance=request.url.path
+        )
+    service.note_viewer_connected(session, claims)
+    headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASS_THROUGH}
+    headers["Location"] = f"{request.url.path.rstrip('/')}/{resource}"
+    return Response(upstream.content, status_code=201, media_type=SDP, headers=headers)
+
+
+@router.delete(
+    "/{session_id}/whep/{resource_id}",
+    response_class=Response,
+    responses={
+        200: {"description": "Playback ended."},
+        **problem_responses(401, 403, 404, 410, 502),
+    },
+)
+async def whep_stop(
+    session_id: SessionId,
+    resource_id: ResourceId,
+    request: Request,
+    service: Service,
+    context: Context,
+    authorization: AuthorizationHeader = None,
+) -> Response:
+    """End one viewer connection (WHEP session teardown)."""
+    token = bearer_token(authorization)
+    session, _ = await service.signalling_target(session_id, token)
+    assert session.streamer is not None
+    assert session.streamer.base_url is not None
+    upstream = await _forward(
+        context.proxy,
+        request,
+        "DELETE",
+        f"{session.streamer.base_url}/whep/{resource_id}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if isinstance(upstream, Response):
+        return upstream
+    if upstream.status_code >= 400:
+        return _streamer_problem(upstream, request)
+    return Response(status_code=upstream.status_code)
+
+
+async def _forward(
+    client: httpx.AsyncClient,
+    request: Request,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    content: bytes | None = None,
+) -> httpx.Response | Response:
+    try:
+        return await client.request(method, url, headers=headers, content=content)
+    except httpx.TimeoutException:
+        return problem_response(
+            504, "the session's streamer did not answer in time", instance=request.url.path
+        )
+    except httpx.HTTPError as exc:
+        return problem_response(
+            502,
+            f"the session's streamer could not be reached: {exc!r}",
+            instance=request.url.path,
+        )
+
+
+def _streamer_problem(upstream: httpx.Response, request: Request) -> Response:
+    """The streamer's own error (400 malformed SDP, 403 token...) as a problem document."""
+    reason = upstream.text.strip()[:500] or upstream.reason_phrase
+    try:
+        body = upstream.json()
+        if isinstance(body, dict) and isinstance(body.get("detail"), str):
+            reason = body["detail"]
+    except ValueError:
+        pass
+    return problem_response(
+        upstream.status_code, f"the streamer refused: {reason}", instance=request.url.path
+    )

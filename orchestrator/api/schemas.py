@@ -1,0 +1,135 @@
+"""The API's wire models (pydantic at the edge; dataclasses inside)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.backends.base import Codec
+from orchestrator.sessions.models import ClientKind, StartKind
+from orchestrator.sessions.states import SessionState
+from orchestrator.tokens import SessionRole
+
+SCENARIO_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+def utc(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+class SessionCreate(BaseModel):
+    """A session request. Omitted fields take the orchestrator's defaults (which is
+    also what the warm pool is started with: asking for them gets a warm start)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str | None = Field(
+        default=None,
+        pattern=SCENARIO_PATTERN,
+        description="Scenario name (see `GET /v1/scenarios`).",
+    )
+    client: ClientKind = Field(
+        default="browser", description="`headset` streams side-by-side stereo; `browser` mono."
+    )
+    width: int | None = Field(
+        default=None,
+        ge=160,
+        le=7680,
+        multiple_of=8,
+        description="Frame width, pixels (a multiple of 8).",
+    )
+    height: int | None = Field(
+        default=None,
+        ge=120,
+        le=4320,
+        multiple_of=4,
+        description="Frame height, pixels (a multiple of 4).",
+    )
+    fps: int | None = Field(
+        default=None, ge=1, le=144, description="Frame rate, frames per second."
+    )
+    codec: Codec | None = Field(
+        default=None, description="Codec preference; default: the server's."
+    )
+
+
+class TransitionOut(BaseModel):
+    state: SessionState
+    at: datetime
+    reason: str | None = None
+    detail: str | None = None
+
+
+class SessionOut(BaseModel):
+    """A session as its caller may see it. `token` is present for the owner only, once
+    the session has a streamer; it opens the session's signalling at `whep_url`."""
+
+    id: str
+    state: SessionState
+    reason: str | None = Field(default=None, description="Why it ended or failed.")
+    detail: str | None = Field(default=None, description="More about the reason, for people.")
+    owner: str
+    scenario: str
+    client: ClientKind
+    width: int
+    height: int
+    fps: int
+    codec: Codec
+    created_at: datetime
+    updated_at: datetime
+    ready_at: datetime | None = None
+    first_frame_at: datetime | None = None
+    queue_position: int | None = Field(default=None, description="1-based, while pending.")
+    start: StartKind | None = Field(
+        default=None, description="`warm` (claimed) or `cold` (spawned)."
+    )
+    viewers: int = 0
+    whep_url: str = Field(description="WHEP endpoint (draft-ietf-wish-whep), proxied here.")
+    token: str | None = None
+    token_expires_at: datetime | None = None
+    transitions: list[TransitionOut]
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut]
+    count: int
+
+
+class SpectatorJoin(BaseModel):
+    """A view-only token: spectators receive the same encoded stream; input is ignored."""
+
+    session_id: str
+    role: Literal[SessionRole.SPECTATOR] = SessionRole.SPECTATOR
+    token: str
+    expires_at: datetime
+    whep_url: str
+
+
+class ScenarioOut(BaseModel):
+    name: str
+    source: Literal["scene", "test-pattern"]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    backend: str
+    sessions: int
+    max_sessions: int
+    warm_streamers: int
+
+
+class PoolStatus(BaseModel):
+    """The warm pool and capacity, for operators."""
+
+    desired: int = Field(description="Warm streamers the pool aims to keep.")
+    ready: int
+    starting: int
+    holding: int = Field(description="Sessions holding a streamer (counted against the max).")
+    free_capacity: int
+    profile: dict[str, object] = Field(description="What warm streamers are started with.")

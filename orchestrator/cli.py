@@ -1,0 +1,100 @@
+"""`ixstream up`: the orchestrator with the local backend, serving the web client at `/`.
+
+Registered by `ixstream/cli.py` as `app.command("up")(orchestrator.cli.up)`. Module
+imports stay light (typer only) so `ixstream --help` does not load FastAPI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def up(
+    port: Annotated[int, typer.Option(help="TCP port for the API and web client.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    max_sessions: Annotated[
+        int | None, typer.Option("--max-sessions", help="Sessions at once (default 4).")
+    ] = None,
+    pool: Annotated[
+        int | None, typer.Option("--pool", help="Warm streamers to keep ready (default 1).")
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option("--state-dir", help="Streamer state, keys, logs, journal, audit log."),
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Default scenario (e.g. test-pattern).")
+    ] = None,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production/--dev",
+            help="Production mode needs IXS_ORCH_JWT_SECRET or an OIDC issuer; dev mode "
+            "generates a key and prints a login URL.",
+        ),
+    ] = False,
+) -> None:
+    """Start the orchestrator (local process backend) and serve the web client at `/`."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from orchestrator.app import create_app
+    from orchestrator.logs import configure_logging
+    from orchestrator.settings import OrchestratorSettings
+
+    overrides: dict[str, Any] = {"port": port, "host": host}
+    if production:
+        overrides["mode"] = "production"
+    for name, value in (
+        ("max_sessions", max_sessions),
+        ("pool_size", pool),
+        ("state_dir", state_dir),
+        ("default_scenario", scenario),
+    ):
+        if value is not None:
+            overrides[name] = value
+    try:
+        settings = OrchestratorSettings(**overrides)
+    except ValidationError as exc:
+        messages = "; ".join(str(err["msg"]) for err in exc.errors())
+        typer.echo(f"ixstream up: refusing to start: {messages}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(json_lines=settings.log_json)
+    _announce(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def _announce(settings: Any) -> None:
+    """Dev mode: print a login URL carrying an operator token for the local user."""
+    if settings.mode != "dev" or settings.jwt_secret is None:
+        typer.echo(f"IX Stream orchestrator on http://{settings.host}:{settings.port}/", err=True)
+        return
+    import time
+
+    from orchestrator.auth import mint_api_token
+    from orchestrator.identity import Role
+
+    token = mint_api_token(
+        settings.jwt_secret.get_secret_value(),
+        subject="dev-operator",
+        role=Role.OPERATOR,
+        audience=settings.jwt_audience,
+        now=time.time(),
+        ttl_s=12 * 3600,
+    )
+    where = "generated" if settings.generated_secret else "from IXS_ORCH_JWT_SECRET"
+    typer.echo(
+        f"IX Stream orchestrator (dev mode, key {where}): "
+        f"http://{settings.host}:{settings.port}/?token={token}",
+        err=True,
+    )

@@ -1,0 +1,218 @@
+"""The orchestrator's one settings object (environment prefix `IXS_ORCH_`).
+
+Following the FastAPI full-stack template, secrets have no defaults outside dev mode:
+production refuses to start without an API signing key or an OIDC issuer and JWKS
+URL, and a configured key is refused if it is short or a well-known placeholder. Dev
+mode generates a random key at start-up and, because whoever can read its console then
+holds an operator token, refuses to listen on anything but a loopback address.
+
+Every field's description gives its unit; docs/orchestrator.md has the same table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestrator.backends.base import Codec
+
+#: Values people paste into configuration "for now". Refused in every mode.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changethis", "changeme", "change-me", "secret", "password", "dev", "test", "example"}
+)
+MIN_SECRET_BYTES = 32
+
+
+class OrchestratorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IXS_ORCH_", extra="forbid")
+
+    mode: Literal["dev", "production"] = Field(
+        default="dev",
+        description="`dev` generates a signing key and prints a login URL (loopback only); "
+        "`production` requires `jwt_secret` or `oidc_issuer` + `oidc_jwks_url`.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port the API listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL clients reach the API at (e.g. behind a proxy); "
+        "default: the URL of each request.",
+    )
+
+    # --- authentication
+    jwt_secret: SecretStr | None = Field(
+        default=None, description=f"HS256 key for API tokens, at least {MIN_SECRET_BYTES} bytes."
+    )
+    jwt_audience: str = Field(
+        default="ixstream-orchestrator", description="Required `aud` claim of API tokens."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="Required `iss` of OIDC access tokens."
+    )
+    oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC issuer.")
+    role_claim: str = Field(
+        default="role",
+        description="Claim holding the caller's role (a string or a list of strings).",
+    )
+    session_token_ttl_s: float = Field(
+        default=3600, gt=0, description="Lifetime of session (signalling) tokens, seconds."
+    )
+
+    # --- capacity and lifetime
+    max_sessions: int = Field(default=4, ge=1, description="Sessions holding a streamer at once.")
+    pool_size: int = Field(
+        default=1, ge=0, description="Warm (ready, unclaimed) streamers to keep."
+    )
+    queue_limit: int = Field(default=100, ge=0, description="Most sessions waiting for capacity.")
+    retry_after_s: int = Field(
+        default=5, ge=1, description="`Retry-After` sent with 429 when full, seconds."
+    )
+    idle_timeout_s: float = Field(
+        default=300, gt=0, description="End a session with no viewer for this long, seconds."
+    )
+    max_duration_s: float = Field(
+        default=4 * 3600,
+        gt=0,
+        description="End a session this long after it became ready, seconds.",
+    )
+    start_timeout_s: float = Field(
+        default=30, gt=0, description="Fail a streamer that is not ready after this long, seconds."
+    )
+    stop_grace_s: float = Field(
+        default=3,
+        ge=0,
+        description="Wait after SIGTERM before SIGKILL, seconds (the streamer needs 2).",
+    )
+    reconcile_interval_s: float = Field(
+        default=1.0, gt=0, description="Period of the watch/reap loop, seconds."
+    )
+    unresponsive_after: int = Field(
+        default=5,
+        ge=1,
+        description="Failed status polls in a row before a live streamer is failed.",
+    )
+    ended_retention_s: float = Field(
+        default=3600,
+        ge=0,
+        description="Keep ended and failed sessions listable this long, seconds.",
+    )
+    shutdown_policy: Literal["end", "keep"] = Field(
+        default="end",
+        description="On a clean shutdown, `end` every session and warm streamer, or `keep` "
+        "them running for the next run to re-adopt.",
+    )
+
+    # --- streamers
+    backend: Literal["local"] = Field(
+        default="local", description="Where streamers run: `local` processes (Kubernetes: planned)."
+    )
+    default_scenario: str = Field(
+        default="sample", description="Scenario used when none is asked for."
+    )
+    scenes_dir: Path | None = Field(
+        default=None,
+        description="Folder of `.glb` scenes; each file is a scenario named by its stem.",
+    )
+    default_width: int = Field(
+        default=1280, ge=16, le=7680, description="Default frame width, pixels."
+    )
+    default_height: int = Field(
+        default=720, ge=16, le=4320, description="Default frame height, pixels."
+    )
+    default_fps: int = Field(default=60, ge=1, le=144, description="Default frame rate, frames/s.")
+    default_codec: Codec = Field(
+        default="h264", description="Codec when the client states no preference."
+    )
+    bitrate_kbps: int = Field(default=8000, ge=100, description="Streamer target bitrate, kbit/s.")
+    streamer_host: str = Field(default="127.0.0.1", description="Address local streamers bind to.")
+    streamer_ice_hosts: list[str] | None = Field(
+        default=None,
+        description="Host ICE candidates streamers offer; default: 127.0.0.1 when the API "
+        "listens on loopback, else every interface.",
+    )
+    whep_timeout_s: float = Field(
+        default=15, gt=0, description="Time allowed for a streamer to answer a WHEP offer, seconds."
+    )
+
+    # --- files
+    state_dir: Path = Field(
+        default=Path(".state/orchestrator"),
+        description="Where the local backend keeps one JSON file per streamer, their keys "
+        "and logs, and the session journal.",
+    )
+    audit_log: Path | None = Field(
+        default=None, description="Audit log (JSON lines); default `<state_dir>/audit.jsonl`."
+    )
+    web_root: Path | None = Field(
+        default=None,
+        description="Static web client served at `/`; default `clients/web/` once it has an "
+        "`index.html`, else a built-in page.",
+    )
+    log_json: bool = Field(
+        default=True, description="Structured JSON logs (false: console format)."
+    )
+
+    # Not a setting: true when dev mode generated `jwt_secret`, so the CLI can say so.
+    _generated_secret: bool = PrivateAttr(False)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_configuration(self) -> OrchestratorSettings:
+        if self.jwt_secret is not None:
+            _check_secret(self.jwt_secret.get_secret_value())
+        if (self.oidc_issuer is None) != (self.oidc_jwks_url is None):
+            raise ValueError("set both IXS_ORCH_OIDC_ISSUER and IXS_ORCH_OIDC_JWKS_URL, or neither")
+        has_key = self.jwt_secret is not None or self.oidc_jwks_url is not None
+        if self.mode == "production":
+            if not has_key:
+                raise ValueError(
+                    "production mode needs IXS_ORCH_JWT_SECRET or IXS_ORCH_OIDC_ISSUER and "
+                    "IXS_ORCH_OIDC_JWKS_URL; there is no default key"
+                )
+            return self
+        if not _is_loopback(self.host):
+            raise ValueError(
+                f"dev mode prints an operator token and listens on loopback only, not "
+                f"{self.host!r}; set IXS_ORCH_MODE=production with a key to serve a network"
+            )
+        if not has_key:
+            self.jwt_secret = SecretStr(secrets.token_urlsafe(MIN_SECRET_BYTES))
+            self._generated_secret = True
+        return self
+
+    @property
+    def ice_hosts(self) -> list[str] | None:
+        """Host candidates for streamers (aioice never offers loopback by itself)."""
+        if self.streamer_ice_hosts is not None:
+            return self.streamer_ice_hosts
+        return ["127.0.0.1"] if _is_loopback(self.host) else None
+
+    @property
+    def generated_secret(self) -> bool:
+        return self._generated_secret
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_log if self.audit_log is not None else self.state_dir / "audit.jsonl"
+
+
+def _check_secret(value: str) -> None:
+    if value.strip().lower() in PLACEHOLDER_SECRETS:
+        raise ValueError("IXS_ORCH_JWT_SECRET is a placeholder value; generate a random key")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"IXS_ORCH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

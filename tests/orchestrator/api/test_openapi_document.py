@@ -1,0 +1,92 @@
+"""The OpenAPI document: it loads, is OpenAPI 3.1, and every route is documented —
+summary, description, typed success response, problem responses for errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from tests.orchestrator.conftest import Harness
+
+PROBLEM_REF = "#/components/schemas/Problem"
+EXPECTED_OPERATIONS = {
+    ("post", "/v1/sessions"), ("get", "/v1/sessions"), ("get", "/v1/sessions/{session_id}"),
+    ("delete", "/v1/sessions/{session_id}"), ("post", "/v1/sessions/{session_id}/spectators"),
+    ("post", "/v1/sessions/{session_id}/whep"),
+    ("delete", "/v1/sessions/{session_id}/whep/{resource_id}"),
+    ("get", "/v1/scenarios"), ("get", "/v1/pool"),
+    ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
+}  # fmt: skip
+
+
+async def openapi(make_app: Callable[..., AbstractAsyncContextManager[Harness]]) -> Any:
+    async with make_app() as harness:
+        response = await harness.client.get("/openapi.json")
+        assert response.status_code == 200
+        docs = await harness.client.get("/docs")
+        assert docs.status_code == 200
+        return response.json()
+
+
+async def test_the_document_lists_every_operation_and_nothing_else(
+    make_app: Callable[..., AbstractAsyncContextManager[Harness]],
+) -> None:
+    document = await openapi(make_app)
+    assert document["openapi"].startswith("3.1")
+    operations = {(m, p) for p, item in document["paths"].items() for m in item}
+    assert operations == EXPECTED_OPERATIONS
+
+
+async def test_every_operation_is_described_and_documents_its_responses(
+    make_app: Callable[..., AbstractAsyncContextManager[Harness]],
+) -> None:
+    document = await openapi(make_app)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary"), where
+            assert operation.get("description"), f"{where} has no docstring"
+            assert operation.get("tags"), where
+            codes = set(operation["responses"])
+            assert any(c.startswith("2") for c in codes), where
+            for code, response in operation["responses"].items():
+                if int(code) >= 400 and code != "422":
+                    content = response.get("content", {})
+                    assert "application/problem+json" in content, f"{where} {code}"
+                    assert content["application/problem+json"]["schema"]["$ref"] == PROBLEM_REF
+
+
+async def test_v1_calls_require_the_bearer_scheme_and_probes_do_not(
+    make_app: Callable[..., AbstractAsyncContextManager[Harness]],
+) -> None:
+    document = await openapi(make_app)
+    assert document["components"]["securitySchemes"]["ApiToken"]["scheme"] == "bearer"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            secured = "security" in operation
+            if path.startswith("/v1/") and "/whep" not in path:
+                assert secured, f"{method} {path}"
+            if path in ("/healthz", "/readyz", "/metrics"):
+                assert not secured, path
+
+
+async def test_every_schema_reference_resolves(
+    make_app: Callable[..., AbstractAsyncContextManager[Harness]],
+) -> None:
+    document = await openapi(make_app)
+    schemas = document["components"]["schemas"]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref is not None:
+                assert ref.startswith("#/components/schemas/")
+                assert ref.rsplit("/", 1)[1] in schemas, ref
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)

@@ -1,0 +1,96 @@
+"""End to end: `ixstream up` in a subprocess, a session created over HTTP, the headless
+client (`ixstream client`) receiving frames through the orchestrator's WHEP proxy — as
+the trainee and as a spectator at once — and the streamer process gone within 5 s of
+the DELETE."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from orchestrator.backends import procfs
+from tests.orchestrator.conftest import ROOT, START_TIMEOUT_S, UpProcess, auth, wait_until
+
+pytestmark = pytest.mark.e2e
+WATCH_S = 3.0
+
+
+def headless_client(whep_url: str, token: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "ixstream", "client", whep_url, "--token", token,
+         "--seconds", str(WATCH_S), "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_streamer(
+    orchestrator_up: Callable[..., UpProcess],
+) -> None:
+    up = orchestrator_up(pool=1, max_sessions=2)
+    client = httpx.Client(base_url=up.base_url, timeout=30, trust_env=False)
+    assert wait_until(
+        lambda: client.get("/readyz").json()["warm_streamers"] == 1, START_TIMEOUT_S
+    ), up.log()
+    assert "IX Stream" in client.get("/").text  # the web client (or its stand-in page)
+
+    created = client.post("/v1/sessions", json={}, headers=auth("alice"))
+    assert created.status_code == 201, created.text
+    session = created.json()
+    assert session["state"] == "ready"
+    assert session["whep_url"] == f"{up.base_url}/v1/sessions/{session['id']}/whep"
+    spectator = client.post(f"/v1/sessions/{session['id']}/spectators", headers=auth("alice"))
+    assert spectator.status_code == 201, spectator.text
+
+    with ThreadPoolExecutor(2) as pool:
+        trainee = pool.submit(headless_client, session["whep_url"], session["token"])
+        watcher = pool.submit(
+            headless_client, spectator.json()["whep_url"], spectator.json()["token"]
+        )
+        reports = [trainee.result(), watcher.result()]
+    for report in reports:
+        assert report["frames"] > 0, report
+        assert report["time_to_first_frame_ms"] is not None
+
+    seen = client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()
+    assert seen["state"] == "active"
+    assert wait_until(
+        lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
+            "first_frame_at"] is not None, 5,
+    )  # fmt: skip
+    metrics = client.get("/metrics").text
+    assert 'ixstream_orchestrator_session_first_frame_seconds_count{kind="warm"} 1.0' in metrics
+
+    pid = streamer_pid(up, session["id"])
+    deleted_at = time.monotonic()
+    ended = client.delete(f"/v1/sessions/{session['id']}", headers=auth("alice"))
+    assert ended.status_code == 202
+    assert wait_until(lambda: not procfs.is_running(pid, None), 5), "streamer outlived 5 s"
+    assert time.monotonic() - deleted_at < 5
+    assert wait_until(
+        lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
+            "state"] == "ended", 5,
+    )  # fmt: skip
+    audit = [json.loads(x) for x in (up.state_dir / "audit.jsonl").read_text().splitlines()]
+    actions = [a["action"] for a in audit if a["session"] == session["id"]]
+    for expected in ("session.create", "session.claim", "session.join", "session.end"):
+        assert expected in actions
+
+
+def streamer_pid(up: UpProcess, session_id: str) -> int:
+    for path in (up.state_dir / "streamers").glob("*.json"):
+        record = json.loads(path.read_text())
+        if record["session_id"] == session_id:
+            pid: int = record["pid"]
+            return pid
+    raise AssertionError(f"no streamer recorded for {session_id}")

@@ -1,0 +1,84 @@
+"""Settings refuse unsafe configurations: no default secret outside dev mode, no
+placeholder or short keys, and dev mode's generated key stays on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from orchestrator.settings import OrchestratorSettings
+
+
+def test_production_refuses_to_start_without_a_key_or_an_issuer() -> None:
+    with pytest.raises(ValidationError, match="production mode needs IXS_ORCH_JWT_SECRET"):
+        OrchestratorSettings(mode="production")
+
+
+@pytest.mark.parametrize("secret", ["changethis", "secret", "CHANGEME"])
+def test_a_placeholder_secret_is_refused_in_every_mode(secret: str) -> None:
+    for mode in ("dev", "production"):
+        with pytest.raises(ValidationError, match="placeholder"):
+            OrchestratorSettings(mode=mode, jwt_secret=SecretStr(secret))
+
+
+def test_a_short_secret_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        OrchestratorSettings(mode="production", jwt_secret=SecretStr("x" * 31))
+
+
+def test_production_accepts_a_strong_key() -> None:
+    settings = OrchestratorSettings(
+        mode="production", jwt_secret=SecretStr("x" * 32), host="0.0.0.0"
+    )
+    assert not settings.generated_secret
+
+
+def test_production_accepts_an_oidc_issuer_with_its_jwks_url() -> None:
+    OrchestratorSettings(mode="production", oidc_issuer="https://idp", oidc_jwks_url="https://j")
+
+
+def test_an_issuer_without_a_jwks_url_is_refused() -> None:
+    with pytest.raises(ValidationError, match="both"):
+        OrchestratorSettings(mode="production", oidc_issuer="https://idp")
+
+
+def test_dev_mode_generates_a_fresh_key_each_time() -> None:
+    one, two = OrchestratorSettings(mode="dev"), OrchestratorSettings(mode="dev")
+    assert one.generated_secret
+    assert one.jwt_secret is not None
+    assert two.jwt_secret is not None
+    assert one.jwt_secret.get_secret_value() != two.jwt_secret.get_secret_value()
+    assert len(one.jwt_secret.get_secret_value()) >= 32
+
+
+def test_dev_mode_refuses_to_listen_beyond_loopback() -> None:
+    with pytest.raises(ValidationError, match="loopback only"):
+        OrchestratorSettings(mode="dev", host="0.0.0.0")
+
+
+def test_settings_come_from_ixs_orch_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IXS_ORCH_MODE", "production")
+    monkeypatch.setenv("IXS_ORCH_JWT_SECRET", "y" * 40)
+    monkeypatch.setenv("IXS_ORCH_MAX_SESSIONS", "7")
+    settings = OrchestratorSettings()
+    assert settings.mode == "production"
+    assert settings.max_sessions == 7
+
+
+def test_the_secret_never_appears_in_the_settings_repr() -> None:
+    settings = OrchestratorSettings(mode="production", jwt_secret=SecretStr("z" * 40))
+    assert "z" * 40 not in repr(settings)
+
+
+def test_streamers_offer_loopback_candidates_only_when_the_api_is_on_loopback() -> None:
+    assert OrchestratorSettings().ice_hosts == ["127.0.0.1"]
+    public = OrchestratorSettings(mode="production", jwt_secret=SecretStr("x" * 32), host="0.0.0.0")
+    assert public.ice_hosts is None
+
+
+def test_the_settings_table_in_the_docs_lists_every_setting() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "orchestrator.md").read_text()
+    for name in OrchestratorSettings.model_fields:
+        assert f"`IXS_ORCH_{name.upper()}`" in docs, name
