@@ -41,6 +41,7 @@ import structlog
 
 from streamer.render import camera
 from streamer.render.egl import HeadlessGL
+from streamer.render.culling import Clusters, cluster_order, triangle_cells, visible_ranges
 from streamer.render.gltf import SceneGeometry
 from streamer.render.lighting import (
     STROBE_NODES,
@@ -75,17 +76,29 @@ def check_frame_size(width: int, height: int) -> None:
         )
 
 
-def draw_order(scene: SceneGeometry) -> npt.NDArray[np.intp]:
-    """Vertex order that draws small nodes before large ones.
-
-    Small things (cars, lamps, people) stand in front of large ones (walls,
-    ground), so drawing them first lets the depth test reject hidden ground
-    before it is shaded: a cheap stand-in for front-to-back sorting.
-    """
+def _size_rank(scene: SceneGeometry) -> npt.NDArray[np.int64]:
     diagonals = [high - low for low, high in (scene.node_bounds[n] for n in scene.node_names)]
     sizes = np.linalg.norm(np.array(diagonals), axis=1)
     rank = np.argsort(np.argsort(sizes, kind="stable"), kind="stable")
-    return np.argsort(rank[scene.vertex_node], kind="stable")
+    return rank[scene.vertex_node].astype(np.int64)
+
+
+def cluster_keys(scene: SceneGeometry) -> npt.NDArray[np.int64]:
+    """Per vertex, which cull cluster it belongs to: (size rank, grid cell)."""
+    cells = triangle_cells(scene.positions)
+    return _size_rank(scene) * (int(cells.max(initial=0)) + 1) + cells
+
+
+def draw_order(scene: SceneGeometry) -> npt.NDArray[np.intp]:
+    """Vertex order that draws small nodes before large ones, in cull clusters.
+
+    Small things (cars, lamps, people) stand in front of large ones (walls,
+    ground), so drawing them first lets the depth test reject hidden ground
+    before it is shaded: a cheap stand-in for front-to-back sorting. Within a
+    node, triangles are grouped by grid cell so clusters are contiguous ranges
+    (see culling.py).
+    """
+    return cluster_order(_size_rank(scene), triangle_cells(scene.positions))
 
 
 def vertex_buffer(scene: SceneGeometry, lights: list[PointLight], look: Look) -> F32:
@@ -268,6 +281,8 @@ class SceneRenderer:
         lights = scene_lights(scene, self._look)
         self._strobe_colours = self._strobe_light_colours(lights)
         self._build_scene_pass(vertex_buffer(scene, lights, self._look), samples)
+        order = draw_order(scene)
+        self._clusters = Clusters.from_sorted(scene.positions[order], cluster_keys(scene)[order])
         self._build_convert_passes()
 
     # ------------------------------------------------------------- FrameSource
@@ -408,7 +423,8 @@ class SceneRenderer:
             view_projection = projection @ camera.view_matrix(pose)
             program["u_view_projection"].write(camera.gl_bytes(view_projection))
             program["u_eye"].value = pose.position
-            self._scene_vao.render()
+            for first, count in visible_ranges(self._clusters, [view_projection]):
+                self._scene_vao.render(vertices=count, first=first)
         if self._draw_fbo is not self._color_fbo:
             ctx.copy_framebuffer(self._color_fbo, self._draw_fbo)
 
