@@ -40,8 +40,8 @@ import numpy.typing as npt
 import structlog
 
 from streamer.render import camera
-from streamer.render.egl import HeadlessGL
 from streamer.render.culling import Clusters, cluster_order, triangle_cells, visible_ranges
+from streamer.render.egl import HeadlessGL
 from streamer.render.gltf import SceneGeometry
 from streamer.render.lighting import (
     STROBE_NODES,
