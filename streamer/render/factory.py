@@ -58,5 +58,9 @@ def create_frame_source(
         hardware=gl.is_hardware,
         size=f"{width}x{height}",
         stereo=stereo,
+        conversion=renderer.conversion,
+        conversion_reason="shader packing on the GPU"
+        if renderer.conversion == "gpu"
+        else "swscale: a software renderer shares the CPU, where SIMD conversion is cheaper",
     )
     return renderer

@@ -32,7 +32,7 @@ All GL work must run on the thread that created the context (see egl.py).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import moderngl
 import numpy as np
@@ -40,6 +40,7 @@ import numpy.typing as npt
 import structlog
 
 from streamer.render import camera
+from streamer.render.cpu_convert import CpuI420
 from streamer.render.culling import Clusters, cluster_order, triangle_cells, visible_ranges
 from streamer.render.egl import HeadlessGL
 from streamer.render.gltf import SceneGeometry
@@ -58,6 +59,8 @@ log = structlog.get_logger(__name__)
 Colour = tuple[float, float, float]
 F32 = npt.NDArray[np.float32]
 
+ConvertMode = Literal["auto", "gpu", "cpu"]
+FLIP_Y = np.diag([1.0, -1.0, 1.0, 1.0]).astype(np.float32)
 RING_SIZE = 3  # a frame stays valid while two more are rendered (RenderedFrame's contract)
 
 
@@ -74,6 +77,13 @@ def check_frame_size(width: int, height: int) -> None:
             f"I420 packing needs a width divisible by 8 and a height divisible by 4, "
             f"got {width}x{height}"
         )
+
+
+def choose_conversion(mode: ConvertMode, hardware: bool) -> Literal["gpu", "cpu"]:
+    """Shader packing on a real GPU; swscale where the "GPU" is llvmpipe on the same cores."""
+    if mode != "auto":
+        return mode
+    return "gpu" if hardware else "cpu"
 
 
 def _size_rank(scene: SceneGeometry) -> npt.NDArray[np.int64]:
@@ -262,6 +272,7 @@ class SceneRenderer:
         stereo: bool = False,
         samples: int = 0,
         look: Look | None = None,
+        convert: ConvertMode = "auto",
     ) -> None:
         check_frame_size(width, height)
         self._gl = gl
@@ -283,7 +294,12 @@ class SceneRenderer:
         self._build_scene_pass(vertex_buffer(scene, lights, self._look), samples)
         order = draw_order(scene)
         self._clusters = Clusters.from_sorted(scene.positions[order], cluster_keys(scene)[order])
-        self._build_convert_passes()
+        self.conversion = choose_conversion(convert, gl.is_hardware)
+        self._cpu: CpuI420 | None = None
+        if self.conversion == "gpu":
+            self._build_convert_passes()
+        else:
+            self._cpu = CpuI420(width, height)
 
     # ------------------------------------------------------------- FrameSource
 
@@ -327,7 +343,8 @@ class SceneRenderer:
         )
 
     def read_rgba(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
-        """The last scene pass as RGBA, bottom-up as GL stores it: shape (h, w, 4).
+        """The last scene pass as RGBA, shape (h, w, 4): bottom-up as GL stores it with
+        GPU conversion, top-down with CPU conversion (whose projection flips Y).
 
         For diagnostics and the CPU-conversion baseline in bench/render.py;
         the frame path never reads RGBA.
@@ -412,6 +429,10 @@ class SceneRenderer:
         ctx, program = self._ctx, self._scene_program
         self._draw_fbo.use()
         ctx.enable(ctx.DEPTH_TEST | ctx.CULL_FACE)  # glTF 2.0 §3.9.6: single-sided by default
+        # CPU conversion needs rows top-down: flip Y in clip space, which also
+        # mirrors the winding, so front faces are clockwise there.
+        flip = self._cpu is not None
+        ctx.front_face = "cw" if flip else "ccw"
         ctx.clear(*self._look.sky, 1.0, depth=1.0, viewport=(0, 0, self._width, self._height))
         gains = np.asarray(strobe_gains(request.scene_time_s, self._look.strobe_period_s))
         program["u_strobe_glow"].write(gains.astype(np.float32).tobytes())
@@ -421,7 +442,8 @@ class SceneRenderer:
         for viewport, pose, projection in self._views(request):
             ctx.viewport = viewport
             view_projection = projection @ camera.view_matrix(pose)
-            program["u_view_projection"].write(camera.gl_bytes(view_projection))
+            clip = FLIP_Y @ view_projection if flip else view_projection
+            program["u_view_projection"].write(camera.gl_bytes(clip))
             program["u_eye"].value = pose.position
             for first, count in visible_ranges(self._clusters, [view_projection]):
                 self._scene_vao.render(vertices=count, first=first)
@@ -443,6 +465,10 @@ class SceneRenderer:
         ]
 
     def _convert_into(self, out: npt.NDArray[np.uint8]) -> None:
+        if self._cpu is not None:
+            self._color_fbo.read_into(self._cpu.rgba, components=4, alignment=1, dtype="f1")
+            self._cpu.convert(out)
+            return
         ctx, w, h = self._ctx, self._width, self._height
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         self._color.use(location=0)

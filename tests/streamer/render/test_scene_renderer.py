@@ -134,12 +134,26 @@ def test_a_frame_stays_valid_while_two_more_are_rendered(mono: SceneRenderer) ->
     np.testing.assert_array_equal(first, kept)
 
 
-def test_the_gpu_conversion_matches_a_bt709_reference(mono: SceneRenderer) -> None:
-    frame = mono.render(RenderRequest(0, 0.05, head=yaw(10.0)))
-    reference = bt709_reference(mono.read_rgba())
+def test_the_gpu_conversion_matches_a_bt709_reference(sample_scene: SceneGeometry) -> None:
+    renderer = SceneRenderer(create_headless_gl(), sample_scene, W, H, convert="gpu")
+    frame = renderer.render(RenderRequest(0, 0.05, head=yaw(10.0)))
+    reference = bt709_reference(renderer.read_rgba())
+    renderer.close()
 
     for plane, expected in zip(planes(frame.i420, W, H), reference, strict=True):
         assert np.abs(plane - expected).max() <= 1.5
+
+
+def test_the_cpu_conversion_matches_a_bt709_reference(sample_scene: SceneGeometry) -> None:
+    renderer = SceneRenderer(create_headless_gl(), sample_scene, W, H, convert="cpu")
+    frame = renderer.render(RenderRequest(0, 0.05, head=yaw(10.0)))
+    reference = bt709_reference(renderer.read_rgba()[::-1])  # this path reads back top-down
+    renderer.close()
+
+    y, u, v = planes(frame.i420, W, H)
+    assert np.abs(y - reference[0]).max() <= 1.5
+    for plane, expected in ((u, reference[1]), (v, reference[2])):  # swscale's chroma filter
+        assert np.abs(plane - expected).mean() <= 1.0  # differs from a box at edges only
 
 
 def test_stereo_renders_two_different_eyes_of_the_same_scene(sample_scene: SceneGeometry) -> None:
