@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from streamer.render import camera
+from streamer.render import camera, gl_nogil
 from streamer.render.cpu_convert import CpuI420
 from streamer.render.culling import Clusters, cluster_order, triangle_cells, visible_ranges
 from streamer.render.egl import HeadlessGL
@@ -328,7 +328,7 @@ class SceneRenderer:
             raise RuntimeError("SceneRenderer is closed")
         started = time.perf_counter()
         self._draw_scene(request)
-        self._ctx.finish()  # GL is asynchronous: without this the draw is billed to readback
+        gl_nogil.finish()  # GL is asynchronous: without this the draw is billed to readback
         drawn = time.perf_counter()
         out = self._ring[self._next]
         self._next = (self._next + 1) % RING_SIZE
@@ -445,8 +445,8 @@ class SceneRenderer:
             clip = FLIP_Y @ view_projection if flip else view_projection
             program["u_view_projection"].write(camera.gl_bytes(clip))
             program["u_eye"].value = pose.position
-            for first, count in visible_ranges(self._clusters, [view_projection]):
-                self._scene_vao.render(vertices=count, first=first)
+            ranges = visible_ranges(self._clusters, [view_projection])
+            gl_nogil.draw_triangles(program, self._scene_vao, ranges)
         if self._draw_fbo is not self._color_fbo:
             ctx.copy_framebuffer(self._color_fbo, self._draw_fbo)
 

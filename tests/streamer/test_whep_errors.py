@@ -146,43 +146,48 @@ def garbage(rng: random.Random) -> str | bytes:
 async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
     streamer: StreamerProcess,
 ) -> None:
+    """10 connections x 1,000 messages: a sustained flood from one peer can stall aiortc
+    1.16's own SCTP association after ~2,000-3,000 messages (that peer's data channels
+    only; see the issue note), which would test aiortc rather than our validation."""
     rng = random.Random(42)
+    for connection in range(1, 11):
+        async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
+            viewer.auto_move = False
+            await viewer.wait_for_frame(timeout_s=20)
+            for i in range(1_000):  # as fast as SCTP's buffer drains
+                label = INPUT_CHANNEL if i % 2 else EVENTS_CHANNEL
+                assert await viewer.send_paced(label, garbage(rng))
+            frames_before = viewer.measure.frames
+            counted = 500 * connection  # wait until the server has seen this batch's events
+            await until(lambda n=counted: events_dropped(streamer) >= n, timeout_s=30)
+            await asyncio.sleep(0.5)
+            assert viewer.measure.frames > frames_before, "the stream stalled during the flood"
+    dropped_events = streamer.metric("ixstream_streamer_messages_dropped_total", channel="events")
+    assert dropped_events == 5_000  # reliable: every one arrived, every one dropped
+    received_input = streamer.metric("ixstream_streamer_messages_received_total", channel="input")
+    dropped_input = streamer.metric("ixstream_streamer_messages_dropped_total", channel="input")
+    assert dropped_input == received_input  # none of the garbage was applied
+    assert received_input > 2_500  # `input` is unreliable by design: some may be lost
+    for reason in ("oversized", "not_json", "invalid", "not_object"):
+        assert streamer.metric("ixstream_streamer_messages_dropped_total", reason=reason) > 0
     async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
         viewer.auto_move = False
         await viewer.wait_for_frame(timeout_s=20)
-        for i in range(10_000):
-            viewer.send_raw(INPUT_CHANNEL if i % 2 else EVENTS_CHANNEL, garbage(rng))
-            if i % 500 == 0:
-                await asyncio.sleep(0.05)  # let SCTP drain, as a real flood would be paced
-        deadline = time.monotonic() + 60  # the reliable channel delivers all 5,000
-        while time.monotonic() < deadline:
-            dropped = streamer.metric("ixstream_streamer_messages_dropped_total", channel="events")
-            if dropped >= 5_000:
-                break
-            await asyncio.sleep(0.5)
-        frames_before = viewer.measure.frames
-        await asyncio.sleep(1.0)
-        assert viewer.measure.frames > frames_before + 15, "the stream stalled after the flood"
-        poses = 0
-        for attempt in range(3):  # input still applies (a pose may be lost on `input`)
-            poses += 1
-            seq = viewer.send_pose(0.5 + attempt)
-            try:
-                await viewer.wait_for_frame(min_seq=seq, timeout_s=3)
-                break
-            except TimeoutError:
-                continue
-        else:
-            raise AssertionError("no pose was applied after the flood")
-    dropped = streamer.metric("ixstream_streamer_messages_dropped_total")
-    received = streamer.metric("ixstream_streamer_messages_received_total")
-    assert streamer.metric("ixstream_streamer_messages_dropped_total", channel="events") == 5_000
-    # `input` is unreliable (maxRetransmits 0): a flood may lose some in transit, never many.
-    assert streamer.metric("ixstream_streamer_messages_dropped_total", channel="input") > 4_500
-    assert received - poses <= dropped < received  # all garbage dropped, the pose(s) applied
-    assert streamer.metric("ixstream_streamer_messages_dropped_total", reason="oversized") > 0
-    assert streamer.metric("ixstream_streamer_messages_dropped_total", reason="not_json") > 0
+        seq = viewer.send_pose(0.5)
+        applied = await viewer.wait_for_frame(min_seq=seq, timeout_s=10)  # input still applies
+        assert applied.info is not None
     assert streamer.status()["ready"] is True
+
+
+def events_dropped(streamer: StreamerProcess) -> float:
+    return streamer.metric("ixstream_streamer_messages_dropped_total", channel="events")
+
+
+async def until(condition: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
 
 
 async def test_a_viewer_that_vanishes_without_delete_is_released_within_ten_seconds(

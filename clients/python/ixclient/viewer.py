@@ -92,6 +92,7 @@ class ViewerClient:
         self.whep = WhepSession(url, token)
         self.hello: Hello | None = None
         self.latest: DecodedFrame | None = None
+        self.latest_matched: DecodedFrame | None = None  # newest frame whose metadata arrived
         self.measure = Measurements()
         self.seq = 0
         self.yaw_rad = 0.0
@@ -184,6 +185,25 @@ class ViewerClient:
         channel.send(message)
         return True
 
+    async def send_paced(
+        self, label: str, message: str | bytes, high_water: int = 64 * 1024
+    ) -> bool:
+        """Sends once the channel's buffer has drained below `high_water` bytes.
+
+        SCTP has flow control but aiortc queues without limit: blasting megabytes
+        overflows the UDP buffers and its retransmission back-off (up to 60 s)
+        stalls the association. Bulk senders wait for `bufferedamountlow`, as in
+        the W3C WebRTC API (RTCDataChannel.bufferedAmountLowThreshold).
+        """
+        channel = self._channels.get(label)
+        if channel is not None and channel.bufferedAmount > high_water:
+            drained = asyncio.Event()
+            channel.bufferedAmountLowThreshold = high_water
+            channel.once("bufferedamountlow", drained.set)
+            channel.once("close", drained.set)
+            await drained.wait()
+        return self.send_raw(label, message)
+
     def channel_open(self, label: str) -> bool:
         channel = self._channels.get(label)
         return channel is not None and channel.readyState == "open"
@@ -220,8 +240,7 @@ class ViewerClient:
                 _trim(self._pending_frames)
             else:
                 self._matched(decoded, info)
-            self._frame_event.set()
-            self._frame_event.clear()
+            self._notify()
 
     def _on_server_message(self, message: str | bytes) -> None:
         try:
@@ -241,8 +260,15 @@ class ViewerClient:
         else:
             self._matched(decoded, parsed)
 
+    def _notify(self) -> None:
+        self._frame_event.set()
+        self._frame_event.clear()
+
     def _matched(self, decoded: DecodedFrame, info: FrameInfo) -> None:
         decoded.info = info
+        if self.latest_matched is None or info.id > (self.latest_matched.info or info).id:
+            self.latest_matched = decoded
+        self._notify()  # metadata may trail its picture: waiters look at matches too
         m = self.measure
         m.frames_with_info += 1
         m.m2p.frame_displayed(info.seq, decoded.decoded_at_ms)
@@ -266,13 +292,17 @@ class ViewerClient:
                 raise TimeoutError(f"no frame applying seq ≥ {min_seq} within {timeout_s} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._frame_event.wait(), remaining)
-            latest = self.latest
-            if latest is None:
-                continue
             if min_seq is None:
-                return latest
-            if latest.info is not None and (latest.info.seq or 0) >= min_seq:
-                return latest
+                if self.latest is not None:
+                    return self.latest
+                continue
+            matched = self.latest_matched
+            if (
+                matched is not None
+                and matched.info is not None
+                and (matched.info.seq or 0) >= min_seq
+            ):
+                return matched
 
     async def run(self, seconds: float) -> dict[str, Any]:
         await asyncio.sleep(seconds)
