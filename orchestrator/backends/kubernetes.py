@@ -1,0 +1,606 @@
+"""KubernetesBackend: one streamer pod per session, GPU-scheduled, claimed safely.
+
+The cluster is the source of truth (DESIGN.md §3): each streamer is a pod whose labels
+and annotations say what it is (profile), whom it serves (session) and who claimed it;
+its token key is a Secret the pod owns. The backend keeps no state of its own beyond a
+watch cache, so an orchestrator that restarts, or a second replica beside it, rebuilds
+the same view from one list and a watch (`kubernetes_informer`).
+
+- spawn: a key Secret, then the pod (`generateName`), then the Secret's owner
+  reference (so garbage collection deletes it with the pod); in `service` signalling
+  mode a per-pod Service owned by the pod too.
+- wait_ready: follows the pod through the watch: Ready → ready; a terminal state
+  (crash, eviction, node lost, image pull error) → `StreamerStartError` with the
+  reason and the container log's tail; `Unschedulable` (no free GPU) → keeps waiting,
+  up to `max_unschedulable_s`, and the start timeout counts from scheduling.
+- claim: picks a ready warm pod of the profile from the cache at random and flips it
+  to `bound` with a merge patch that carries the resourceVersion it read. The API
+  server applies it only if nobody changed the pod since; a 409 Conflict means another
+  replica (or request) won, so it tries another pod after a short jittered back-off
+  (Agones' allocator does the same). Two claims can never both succeed on one pod.
+- observe: the pod's fate from the cache (node lost, evicted, crashed: within the
+  watch's latency), else the streamer's `/v1/status`; a streamer that does not answer
+  is checked against a fresh read of its pod before anything is concluded.
+- delete: graceful (`terminationGracePeriodSeconds`), forced for pods on a lost node
+  (their kubelet will never confirm), and waits until the pod is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import random
+import re
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import structlog
+from prometheus_client import CollectorRegistry
+
+from orchestrator.backends import kubernetes_manifests as m
+from orchestrator.backends.base import (
+    Observation,
+    SessionBackend,
+    Streamer,
+    StreamerPhase,
+    StreamerProfile,
+    parse_status,
+)
+from orchestrator.backends.kubernetes_client import KubeApiError, KubeClient
+from orchestrator.backends.kubernetes_informer import Informer
+from orchestrator.backends.kubernetes_metrics import KubernetesMetrics
+from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes_status import (
+    Fate,
+    is_ready,
+    is_scheduled,
+    parse_time,
+    pod_fate,
+    ready_since,
+    unschedulable,
+)
+from orchestrator.backends.kubernetes_turn import ice_servers, ice_servers_env, turn_credential
+from orchestrator.backends.kubernetes_warm_index import WarmIndex
+from orchestrator.clock import Clock, SystemClock
+from orchestrator.errors import BackendError, StreamerStartError
+from orchestrator.sessions.states import FailureReason
+
+log = structlog.get_logger("orchestrator.backends.kubernetes")
+
+Pod = dict[str, Any]
+DELETE_WAIT_MARGIN_S = 10.0
+FORCED_DELETE_WAIT_S = 5.0
+
+
+@lru_cache(maxsize=256)
+def _profile(annotation: str) -> StreamerProfile:
+    return StreamerProfile.from_json(json.loads(annotation))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimOutcome:
+    """What one claim cost: attempts made and conflicts met (for metrics and tests)."""
+
+    streamer: Streamer | None
+    attempts: int
+    conflicts: int
+
+
+class KubernetesBackend(SessionBackend):
+    name = "kubernetes"
+
+    def __init__(
+        self,
+        settings: KubernetesSettings,
+        clock: Clock | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = KubernetesMetrics(registry)
+        self._clock = clock or SystemClock()
+        self._client = KubeClient(settings)
+        self._pods = Informer(
+            self._client,
+            "pods",
+            m.managed_selector(settings),
+            self._on_pod,
+            on_relist=self.metrics.relists.inc,
+            transform=slim_pod,
+        )
+        self._secrets = Informer(
+            self._client,
+            "secrets",
+            m.managed_selector(settings, "streamer-key"),
+            self._on_secret,
+            transform=slim_secret,
+        )
+        self._pod_by_secret: dict[str, str] = {}
+        self._http: httpx.AsyncClient | None = None
+        self._replica = settings.replica_id or socket.gethostname()
+        self._warm = WarmIndex()  # profile hash -> ready warm pod names
+        self._rng = random.Random()
+        self._claiming: set[str] = set()
+        # Won by us, still warm in the cache (the watch has not brought our patch yet):
+        # the claimed view, so neither a claim nor `list` sees the pod as free meanwhile.
+        self._claimed: dict[str, Streamer] = {}
+        self._deleting: dict[str, asyncio.Task[None]] = {}
+        self._views: dict[str, tuple[str, Streamer]] = {}
+        self._counted_fates: set[str] = set()
+
+    # --- lifecycle of the backend -------------------------------------------------------
+
+    async def open(self) -> None:
+        await self._client.open()
+        try:
+            await self._secrets.start()
+            await self._pods.start()
+        except BaseException:
+            await self.close()
+            raise
+        # trust_env=False: streamers are reached directly; an HTTP(S)_PROXY must not apply.
+        self._http = httpx.AsyncClient(trust_env=False, timeout=self.settings.request_timeout_s)
+        log.info(
+            "kubernetes.opened",
+            namespace=self.settings.namespace,
+            streamers=len(self._pods.objects),
+            replica=self._replica,
+        )
+
+    async def close(self) -> None:
+        if self._deleting:
+            await asyncio.gather(*self._deleting.values(), return_exceptions=True)
+        await self._pods.close()
+        await self._secrets.close()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await self._client.close()
+
+    # --- SessionBackend ----------------------------------------------------------------
+
+    async def spawn(self, profile: StreamerProfile, session_id: str | None) -> Streamer:
+        key = secrets.token_urlsafe(32)
+        try:
+            secret = await self._client.create_secret(m.key_secret(self.settings, key))
+        except KubeApiError as exc:
+            raise StreamerStartError(FailureReason.SPAWN_FAILED, f"key secret: {exc}") from exc
+        secret_name = secret["metadata"]["name"]
+        self._secrets.add_if_absent(secret)
+        manifest = m.streamer_pod(
+            self.settings,
+            profile,
+            session_id,
+            key_secret_name=secret_name,
+            ice_servers_json=self._ice_servers(session_id or secret_name),
+            streamer_id=secrets.token_hex(5) if self.settings.signalling == "service" else None,
+        )
+        try:
+            pod = await self._client.create_pod(manifest)
+        except KubeApiError as exc:
+            with contextlib.suppress(KubeApiError):
+                await self._client.delete_secret(secret_name)
+            raise StreamerStartError(
+                FailureReason.SPAWN_FAILED, f"the API refused the streamer pod: {exc}"
+            ) from exc
+        self._pods.add_if_absent(pod)
+        await self._adopt_dependents(pod, secret_name)
+        log.info("streamer.spawned", streamer=pod["metadata"]["name"], session=session_id)
+        return self._view(pod)
+
+    async def _adopt_dependents(self, pod: Pod, secret_name: str) -> None:
+        owner = {"metadata": {"ownerReferences": [m.owner_reference(pod)]}}
+        try:
+            await self._client.merge_patch_secret(secret_name, owner)
+            if self.settings.signalling == "service":
+                await self._client.create_service(m.streamer_service(self.settings, pod))
+        except KubeApiError as exc:
+            # The pod still works; an orphaned Secret is removed by `reap_orphans`.
+            log.warning("streamer.adopt_failed", streamer=pod["metadata"]["name"], error=str(exc))
+
+    def _ice_servers(self, subject: str) -> str:
+        turn = None
+        if self.settings.turn_uris and self.settings.turn_secret is not None:
+            ttl = self.settings.turn_ttl_s
+            turn = turn_credential(
+                self.settings.turn_secret.get_secret_value(),
+                subject,
+                now=self._clock.now(),
+                ttl_s=ttl,
+            )
+        return ice_servers_env(
+            ice_servers(self.settings.ice_servers, self.settings.turn_uris, turn)
+        )
+
+    async def wait_ready(self, streamer_id: str, timeout_s: float) -> Streamer:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline: float | None = None
+        while True:
+            pod = self._pods.objects.get(streamer_id)
+            if pod is None:
+                raise StreamerStartError(
+                    FailureReason.STREAMER_EXITED,
+                    f"streamer pod {streamer_id} was deleted before it was ready",
+                )
+            fate = pod_fate(pod)
+            if fate is not None:
+                self._count_fate(streamer_id, fate.fate)
+                tail = await self._log_tail(streamer_id)
+                raise StreamerStartError(
+                    fate.fate.failure_reason, f"{fate.detail} before it was ready{tail}"
+                )
+            if is_ready(pod):
+                return self._view(pod)
+            now = loop.time()
+            waiting_for_gpu = unschedulable(pod)
+            if waiting_for_gpu is not None:
+                deadline = None
+                if now - started >= self.settings.max_unschedulable_s:
+                    raise StreamerStartError(
+                        FailureReason.START_TIMEOUT,
+                        f"no node could take streamer pod {streamer_id} for "
+                        f"{self.settings.max_unschedulable_s:g} s: {waiting_for_gpu}",
+                    )
+            elif deadline is None:
+                deadline = now + timeout_s
+            if deadline is not None and now >= deadline:
+                raise StreamerStartError(
+                    FailureReason.START_TIMEOUT,
+                    f"streamer pod {streamer_id} was not ready after {timeout_s:g} s "
+                    f"(phase {(pod.get('status') or {}).get('phase')})"
+                    f"{await self._log_tail(streamer_id)}",
+                )
+            budget = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
+            await self._pods.changed(streamer_id, budget)
+
+    async def claim(self, profile: StreamerProfile, session_id: str) -> Streamer | None:
+        return (await self.claim_with_outcome(profile, session_id)).streamer
+
+    async def claim_with_outcome(self, profile: StreamerProfile, session_id: str) -> ClaimOutcome:
+        """`claim`, reporting how many attempts and conflicts it took."""
+        started = time.perf_counter()
+        tried: set[str] = set()
+        conflicts = 0
+        attempts = 0
+        wanted = m.profile_hash(profile)
+        while attempts < self.settings.claim_attempts:
+            name = self._warm.members(wanted).pick(
+                lambda n: n not in tried and n not in self._claiming and n not in self._claimed,
+                self._rng,
+            )
+            if name is None:
+                break
+            attempts += 1
+            pod = self._pods.objects[name]
+            self._claiming.add(name)
+            try:
+                patch = m.claim_patch(
+                    pod["metadata"]["resourceVersion"],
+                    session_id,
+                    claimed_by=self._replica,
+                    claimed_at=self._clock.now(),
+                )
+                updated = await self._client.merge_patch_pod(name, patch)
+            except KubeApiError as exc:
+                tried.add(name)
+                if exc.status == 409:
+                    conflicts += 1
+                    self.metrics.claim_conflicts.inc()
+                    await asyncio.sleep(_jitter(self.settings.claim_backoff_s, conflicts))
+                    continue
+                if exc.status == 404:
+                    continue
+                raise BackendError(f"claiming pod {name}: {exc}") from exc
+            finally:
+                self._claiming.discard(name)
+            streamer = self._view(slim_pod(updated))
+            cached = self._pods.objects.get(name)
+            if (
+                cached is not None
+                and (cached["metadata"].get("labels") or {}).get(m.STATE) == m.WARM
+            ):
+                self._claimed[name] = streamer
+            self.metrics.claims.labels("claimed").inc()
+            self.metrics.claim_seconds.observe(time.perf_counter() - started)
+            log.info("streamer.claimed", streamer=name, session=session_id, conflicts=conflicts)
+            return ClaimOutcome(streamer, attempts, conflicts)
+        self.metrics.claims.labels("none_free").inc()
+        return ClaimOutcome(None, attempts, conflicts)
+
+    async def list(self) -> list[Streamer]:
+        return [
+            self._claimed.get(name) or self._view(pod)
+            for name, pod in list(self._pods.objects.items())
+            if name not in self._deleting and not pod["metadata"].get("deletionTimestamp")
+        ]
+
+    async def observe(self, streamer_id: str) -> Observation:
+        pod = self._pods.objects.get(streamer_id)
+        if pod is None:
+            return Observation(alive=False, detail=f"streamer pod {streamer_id} is gone")
+        fate = pod_fate(pod)
+        if fate is not None:
+            self._count_fate(streamer_id, fate.fate)
+            return Observation(alive=False, detail=fate.detail + await self._log_tail(streamer_id))
+        waiting_for_gpu = unschedulable(pod)
+        if waiting_for_gpu is not None:
+            return Observation(alive=True, detail=f"waiting for a node: {waiting_for_gpu}")
+        if not is_ready(pod):
+            return Observation(alive=True, detail="not ready yet")
+        base_url = self._base_url(pod)
+        try:
+            response = await self._client_http().get(f"{base_url}/v1/status")
+            response.raise_for_status()
+            return Observation(alive=True, status=parse_status(response.json()))
+        except (httpx.HTTPError, ValueError) as exc:
+            return await self._confirm(streamer_id, f"status unavailable: {exc!r}")
+
+    async def _confirm(self, streamer_id: str, detail: str) -> Observation:
+        """The streamer did not answer: read its pod afresh before concluding anything
+        (the watch may not have delivered its end yet)."""
+        try:
+            pod = await self._client.get_pod(streamer_id)
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return Observation(alive=False, detail=f"streamer pod {streamer_id} is gone")
+            return Observation(alive=True, detail=detail)
+        fate = pod_fate(pod)
+        if fate is None:
+            return Observation(alive=True, detail=detail)
+        self._count_fate(streamer_id, fate.fate)
+        return Observation(alive=False, detail=fate.detail + await self._log_tail(streamer_id))
+
+    async def delete(self, streamer_id: str) -> None:
+        task = self._deleting.get(streamer_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                self._delete(streamer_id), name=f"delete:{streamer_id}"
+            )
+            self._deleting[streamer_id] = task
+            task.add_done_callback(lambda _: self._deleting.pop(streamer_id, None))
+        # Shielded: a caller that stops waiting does not leave a half-deleted pod.
+        await asyncio.shield(task)
+
+    # --- beyond the interface ---------------------------------------------------------
+
+    @property
+    def client(self) -> KubeClient:
+        return self._client
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def replica_id(self) -> str:
+        return self._replica
+
+    def pods(self) -> dict[str, Pod]:
+        """The watch cache: every managed pod by name (read-only by convention)."""
+        return self._pods.objects
+
+    def warm_ready(self, profile_hash: str) -> tuple[str, ...]:
+        """Ready warm pods of a profile that no claim of ours is touching, oldest first."""
+        names = [
+            n
+            for n in self._warm.members(profile_hash)
+            if n not in self._claiming and n not in self._claimed
+        ]
+        return tuple(
+            sorted(names, key=lambda n: self._pods.objects[n]["metadata"]["creationTimestamp"])
+        )
+
+    def pending_reason(self, streamer_id: str) -> str | None:
+        """Why a streamer is still waiting for a node (no free GPU), or None."""
+        pod = self._pods.objects.get(streamer_id)
+        return unschedulable(pod) if pod is not None else None
+
+    async def annotate_session(self, streamer_id: str, state: str, reason: str | None) -> None:
+        """Record the session's state on its pod (`ixstream.io/session-state`), so that
+        `kubectl get pods` shows it and a restarted orchestrator can read it back."""
+        annotations = {"ixstream.io/session-state": state, "ixstream.io/session-reason": reason}
+        with contextlib.suppress(KubeApiError):
+            updated = await self._client.merge_patch_pod(
+                streamer_id, {"metadata": {"annotations": annotations}}
+            )
+            self._pods.apply("MODIFIED", updated)
+
+    async def reap_orphans(self, min_age_s: float = 60.0) -> int:
+        """Delete key Secrets whose pod is gone (a spawn interrupted between the two
+        creates, or a cluster without garbage collection); returns how many."""
+        in_use = {
+            (p["metadata"].get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION)
+            for p in self._pods.objects.values()
+        }
+        now = self._clock.now()
+        reaped = 0
+        for name, secret in list(self._secrets.objects.items()):
+            created = parse_time(secret["metadata"].get("creationTimestamp")) or now
+            if name in in_use or now - created < min_age_s:
+                continue
+            with contextlib.suppress(KubeApiError):
+                await self._client.delete_secret(name)
+                reaped += 1
+        return reaped
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _on_pod(self, event_type: str, pod: Pod) -> None:
+        """Keep the warm index and the claim overlay in step with the cache."""
+        meta = pod["metadata"]
+        name = meta["name"]
+        labels = meta.get("labels") or {}
+        if event_type == "DELETED" or labels.get(m.STATE) != m.WARM:
+            self._claimed.pop(name, None)
+        secret_name = (meta.get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION, "")
+        if event_type == "DELETED":
+            self._views.pop(name, None)
+            self._counted_fates.discard(name)
+            self._pod_by_secret.pop(secret_name, None)
+        else:
+            self._pod_by_secret[secret_name] = name
+        profile = labels.get(m.PROFILE, "")
+        warm = (
+            event_type != "DELETED"
+            and labels.get(m.STATE) == m.WARM
+            and is_ready(pod)
+            and self._key_for(pod) is not None
+        )
+        self._warm.set(profile, name, warm)
+
+    def _on_secret(self, event_type: str, secret: Pod) -> None:
+        """A key that arrives after its pod (two watches, no order between them) makes
+        the pod claimable: re-read the pod."""
+        pod_name = self._pod_by_secret.get(secret["metadata"]["name"])
+        pod = self._pods.objects.get(pod_name or "")
+        if pod is not None:
+            self._on_pod("MODIFIED", pod)
+
+    def _key_for(self, pod: Pod) -> str | None:
+        secret_name = (pod["metadata"].get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION)
+        secret = self._secrets.objects.get(secret_name or "")
+        if secret is None:
+            return None
+        raw = (secret.get("data") or {}).get(m.SECRET_KEY_FIELD)
+        if raw is None:
+            return None
+        return base64.b64decode(raw).decode()
+
+    def _base_url(self, pod: Pod) -> str:
+        if self.settings.signalling == "service":
+            streamer_id = pod["metadata"]["labels"][m.STREAMER_ID]
+            host = f"{m.service_name(self.settings, streamer_id)}.{self.settings.namespace}.svc"
+        else:
+            ip = (pod.get("status") or {}).get("podIP", "")
+            host = f"[{ip}]" if ":" in ip else ip
+        return f"http://{host}:{self.settings.port}"
+
+    def _view(self, pod: Pod) -> Streamer:
+        meta = pod["metadata"]
+        cached = self._views.get(meta["name"])
+        if cached is not None and cached[0] == meta["resourceVersion"]:
+            return cached[1]
+        annotations = meta.get("annotations") or {}
+        ready = is_ready(pod)
+        view = Streamer(
+            id=meta["name"],
+            profile=_profile(annotations[m.PROFILE_ANNOTATION]),
+            key=self._key_for(pod) or "",
+            phase=StreamerPhase.READY if ready or pod_fate(pod) else StreamerPhase.STARTING,
+            session_id=annotations.get(m.SESSION_ANNOTATION),
+            base_url=self._base_url(pod) if ready else None,
+            created_at=parse_time(meta.get("creationTimestamp")) or self._clock.now(),
+            ready_at=ready_since(pod),
+        )
+        if view.key:
+            self._views[meta["name"]] = (meta["resourceVersion"], view)
+        return view
+
+    async def _delete(self, streamer_id: str) -> None:
+        pod = self._pods.objects.get(streamer_id)
+        if pod is None:
+            try:
+                pod = await self._client.get_pod(streamer_id)
+            except KubeApiError as exc:
+                if exc.status == 404:
+                    return
+                raise
+        fate = pod_fate(pod)
+        lost = fate is not None and fate.fate is Fate.NODE_LOST
+        # A pod on a lost node would wait forever for its kubelet: force it (grace 0).
+        grace = 0 if lost or not is_scheduled(pod) else None
+        await self._request_delete(streamer_id, grace)
+        wait_s = float(self.settings.stop_grace_s) + DELETE_WAIT_MARGIN_S
+        if not await self._gone(streamer_id, wait_s):
+            log.warning("streamer.force_delete", streamer=streamer_id, waited_s=wait_s)
+            await self._request_delete(streamer_id, 0)
+            if not await self._gone(streamer_id, FORCED_DELETE_WAIT_S):
+                raise BackendError(f"streamer pod {streamer_id} survived a forced delete")
+        secret_name = (pod["metadata"].get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION)
+        if secret_name:
+            with contextlib.suppress(KubeApiError):
+                await self._client.delete_secret(secret_name)
+        log.info("streamer.deleted", streamer=streamer_id)
+
+    async def _request_delete(self, streamer_id: str, grace: int | None) -> None:
+        try:
+            await self._client.delete_pod(streamer_id, grace)
+        except KubeApiError as exc:
+            if exc.status != 404:
+                raise BackendError(f"deleting pod {streamer_id}: {exc}") from exc
+
+    async def _gone(self, streamer_id: str, wait_s: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while streamer_id in self._pods.objects:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            await self._pods.changed(streamer_id, min(remaining, 1.0))
+        return True
+
+    async def _log_tail(self, streamer_id: str) -> str:
+        try:
+            text = await self._client.pod_log_tail(streamer_id)
+        except (KubeApiError, OSError, TimeoutError):
+            return ""
+        return log_tail_detail(streamer_id, text)
+
+    def _count_fate(self, streamer_id: str, fate: Fate) -> None:
+        if streamer_id not in self._counted_fates:
+            self._counted_fates.add(streamer_id)
+            self.metrics.pod_failures.labels(fate.value).inc()
+
+    def _client_http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise BackendError("the Kubernetes backend is not open")
+        return self._http
+
+
+def slim_pod(pod: Pod) -> Pod:
+    """What the backend reads of a pod: metadata (no managedFields), the node it is
+    bound to, and status. The spec is the backend's own and is never read back."""
+    meta = {k: v for k, v in pod["metadata"].items() if k != "managedFields"}
+    spec = {"nodeName": pod["spec"]["nodeName"]} if (pod.get("spec") or {}).get("nodeName") else {}
+    return {"metadata": meta, "spec": spec, "status": pod.get("status") or {}}
+
+
+def slim_secret(secret: Pod) -> Pod:
+    """Only the key and what identifies the Secret."""
+    meta = secret["metadata"]
+    kept = {k: meta[k] for k in ("name", "resourceVersion", "creationTimestamp") if k in meta}
+    return {
+        "metadata": kept,
+        "data": {k: v for k, v in (secret.get("data") or {}).items() if k == m.SECRET_KEY_FIELD},
+    }
+
+
+#: Fields that may carry a secret in a streamer's log (a settings validation error
+#: echoes its input): failure details reach API responses and the audit log.
+_SECRET_FIELD = re.compile(
+    r"""(['"]?(?:jwt_secret|secret|key|token|credential)['"]?\s*[:=]\s*)(['"])[^'"]*\2"""
+)
+
+
+def log_tail_detail(streamer_id: str, text: str, limit: int = 600) -> str:
+    """The last lines of a container log, secrets redacted, as a failure detail suffix."""
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("For further information")
+    ][-6:]
+    tail = _SECRET_FIELD.sub(r"\1\2<redacted>\2", " | ".join(lines))[-limit:]
+    return f" (log {streamer_id}: {tail})" if tail else ""
+
+
+def _jitter(base_s: float, conflicts: int) -> float:
+    """Full-jitter exponential back-off (AWS architecture blog, "Exponential Backoff And
+    Jitter"): spreads replicas that collided so they do not collide again."""
+    return random.uniform(0, base_s * 2 ** min(conflicts, 6))

@@ -1,0 +1,214 @@
+"""The warm pool on Kubernetes: a fleet of ready streamer pods kept at a buffer.
+
+Agones' Fleet with a buffer FleetAutoscaler is the model: the fleet should have
+`buffer` ready, unclaimed pods on top of the ones serving sessions, and never fewer
+than `min` nor more than `max` pods in all (`fleet_target`, a pure function).
+
+One replica keeps the pool (it holds the Lease, `kubernetes_lease`); every replica
+claims from it. The keeper, each period:
+
+- counts the profile's pods from the backend's watch cache: ready warm, starting warm,
+  bound (serving a session);
+- starts the missing warm pods and waits for each (a task this fleet owns); a pod that
+  fails to start is deleted, and starts back off while failures repeat;
+- retires surplus ready pods safely: it first flips the pod from `warm` to `retiring`
+  with the resourceVersion it read, so a claim racing for the same pod either wins
+  (and the retirement backs off with 409) or loses; only then deletes it;
+- reaps warm pods that can no longer serve (crashed, evicted, node lost) and key
+  Secrets left without a pod.
+
+Pods pending for lack of a GPU count as starting: the pool does not pile up more pods
+the scheduler cannot place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import structlog
+
+from orchestrator.backends import kubernetes_manifests as m
+from orchestrator.backends.base import StreamerProfile
+from orchestrator.backends.kubernetes import KubernetesBackend
+from orchestrator.backends.kubernetes_client import KubeApiError
+from orchestrator.backends.kubernetes_lease import LeaderLease
+from orchestrator.backends.kubernetes_status import is_ready, pod_fate
+from orchestrator.errors import OrchestratorError
+from orchestrator.tasks import TaskOwner
+
+log = structlog.get_logger("orchestrator.backends.kubernetes.fleet")
+
+RETIRING = "retiring"
+MAX_BACKOFF_S = 30.0
+ORPHAN_SWEEP_ROUNDS = 30
+
+
+def fleet_target(*, bound: int, buffer: int, minimum: int, maximum: int) -> int:
+    """Warm pods wanted: Agones' buffer policy, `clamp(bound + buffer, min, max) - bound`
+    (never negative: pods that serve sessions are never taken away)."""
+    total = min(max(bound + buffer, minimum), maximum)
+    return max(0, total - bound)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCount:
+    ready: int
+    starting: int
+    bound: int
+    dead: tuple[str, ...]
+
+
+class WarmFleet:
+    def __init__(
+        self,
+        backend: KubernetesBackend,
+        profile: StreamerProfile,
+        *,
+        start_timeout_s: float,
+    ) -> None:
+        settings = backend.settings
+        self.profile = profile
+        #: The policy; plain attributes so an operator's change applies on the next round.
+        self.buffer, self.minimum, self.maximum = (
+            settings.pool_buffer,
+            settings.pool_min,
+            settings.pool_max,
+        )
+        self._backend = backend
+        self._start_timeout_s = start_timeout_s
+        self._hash = m.profile_hash(profile)
+        self._lease = LeaderLease(
+            backend.client,
+            f"{settings.instance}-warm-pool",
+            backend.replica_id,
+            settings.lease_duration_s,
+            backend.clock,
+        )
+        self._tasks = TaskOwner("warm-fleet")
+        self._loop: asyncio.Task[None] | None = None
+        self._failures = 0
+        self._next_start_at = 0.0
+        self._rounds = 0
+        self._retiring: set[str] = set()
+        self.leader = False
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop().create_task(self._run(), name="warm-fleet")
+
+    async def close(self) -> None:
+        """Stop keeping the pool; pods stay (the next keeper takes them over)."""
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+        await self._tasks.close()
+
+    async def _run(self) -> None:
+        interval = self._backend.settings.pool_interval_s
+        while True:
+            try:
+                await self.reconcile()
+            except (OrchestratorError, OSError, TimeoutError) as exc:
+                log.warning("fleet.reconcile_failed", error=str(exc))
+            await asyncio.sleep(interval)
+
+    def count(self) -> FleetCount:
+        ready = starting = bound = 0
+        dead = []
+        for name, pod in self._backend.pods().items():
+            labels = pod["metadata"].get("labels") or {}
+            if labels.get(m.PROFILE) != self._hash or pod["metadata"].get("deletionTimestamp"):
+                continue
+            state = labels.get(m.STATE)
+            fate = pod_fate(pod)
+            if state == m.BOUND:
+                bound += fate is None
+            elif state == m.WARM:
+                if fate is not None:
+                    dead.append(name)
+                elif is_ready(pod):
+                    ready += 1
+                else:
+                    starting += 1
+        return FleetCount(ready, starting, bound, tuple(dead))
+
+    async def reconcile(self) -> FleetCount:
+        """One round: export the counts; if this replica keeps the pool, act on them."""
+        count = self.count()
+        for state, value in (
+            ("ready", count.ready),
+            ("starting", count.starting),
+            ("bound", count.bound),
+        ):
+            self._backend.metrics.fleet_pods.labels(state).set(value)
+        self.leader = await self._lease.try_acquire_or_renew()
+        if not self.leader:
+            return count
+        self._rounds += 1
+        if self._rounds % ORPHAN_SWEEP_ROUNDS == 0:
+            await self._backend.reap_orphans()
+        for name in count.dead:
+            log.info("fleet.reap_dead", streamer=name)
+            self._tasks.spawn(self._backend.delete(name), name="reap")
+        wanted = fleet_target(
+            bound=count.bound, buffer=self.buffer, minimum=self.minimum, maximum=self.maximum
+        )
+        deficit = wanted - (count.ready + count.starting)
+        in_flight = self._tasks.pending_named("start")
+        if deficit > in_flight and self._backend.clock.now() >= self._next_start_at:
+            for _ in range(deficit - in_flight):
+                self._tasks.spawn(self._start_one(), name="start")
+        elif deficit < 0:
+            surplus = [n for n in self._backend.warm_ready(self._hash) if n not in self._retiring]
+            for name in surplus[: -deficit - len(self._retiring)]:
+                self._retiring.add(name)
+                self._tasks.spawn(self._retire(name), name="retire")
+        return count
+
+    async def _start_one(self) -> None:
+        try:
+            streamer = await self._backend.spawn(self.profile, None)
+        except OrchestratorError as exc:
+            self._record_failure(exc.detail)
+            return
+        try:
+            await self._backend.wait_ready(streamer.id, self._start_timeout_s)
+        except OrchestratorError as exc:
+            self._record_failure(exc.detail)
+            await self._backend.delete(streamer.id)
+            return
+        self._failures = 0
+
+    def _record_failure(self, detail: str) -> None:
+        self._failures += 1
+        delay = min(MAX_BACKOFF_S, 0.5 * 2 ** (self._failures - 1))
+        self._next_start_at = self._backend.clock.now() + delay
+        log.warning("fleet.start_failed", detail=detail, failures=self._failures, retry_in_s=delay)
+
+    async def _retire(self, name: str) -> None:
+        try:
+            await self._retire_safely(name)
+        finally:
+            self._retiring.discard(name)
+
+    async def _retire_safely(self, name: str) -> None:
+        pod = self._backend.pods().get(name)
+        if pod is None:
+            return
+        patch = {
+            "metadata": {
+                "resourceVersion": pod["metadata"]["resourceVersion"],
+                "labels": {m.STATE: RETIRING},
+            }
+        }
+        try:
+            await self._backend.client.merge_patch_pod(name, patch)
+        except KubeApiError as exc:
+            if exc.status in (404, 409):
+                return  # claimed (or changed) meanwhile: not ours to retire any more
+            raise
+        log.info("fleet.retire", streamer=name)
+        await self._backend.delete(name)

@@ -1,0 +1,301 @@
+"""What the Kubernetes backend writes to the API, as pure functions of settings.
+
+Labels select (api-conventions.md: labels are for selection, annotations for
+everything else); annotations carry what a restarted orchestrator needs to rebuild its
+view: the streamer profile, the bound session, who claimed it and when. The labels:
+
+- `app.kubernetes.io/{name,component,instance,managed-by}`: the recommended labels
+  (common-labels.md); `instance` keeps two installations in one namespace apart;
+- `ixstream.io/state`: `warm` until claimed, then `bound` (Agones' Ready → Allocated);
+- `ixstream.io/profile`: a hash of the profile, so warm pods of one profile are one
+  label selector away;
+- `ixstream.io/session`: the bound session id, when it is a valid label value
+  (orchestrator ids `s-<hex>` always are), for `kubectl get pods -l`.
+
+The key a streamer verifies session tokens with lives in its own Secret (created first,
+referenced by `secretKeyRef`, then owned by the pod so garbage collection removes it
+with the pod): never in the pod spec, where anyone who may read pods would see it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from orchestrator.backends.base import StreamerProfile
+from orchestrator.backends.kubernetes_settings import KubernetesSettings
+
+Manifest = dict[str, Any]
+
+NAME = "app.kubernetes.io/name"
+COMPONENT = "app.kubernetes.io/component"
+INSTANCE = "app.kubernetes.io/instance"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+STATE = "ixstream.io/state"
+PROFILE = "ixstream.io/profile"
+SESSION = "ixstream.io/session"
+STREAMER_ID = "ixstream.io/streamer-id"
+
+PROFILE_ANNOTATION = "ixstream.io/profile"
+SESSION_ANNOTATION = "ixstream.io/session-id"
+KEY_SECRET_ANNOTATION = "ixstream.io/key-secret"
+CLAIMED_BY_ANNOTATION = "ixstream.io/claimed-by"
+CLAIMED_AT_ANNOTATION = "ixstream.io/claimed-at"
+
+WARM, BOUND = "warm", "bound"
+MANAGER = "ixstream-orchestrator"
+CONTAINER = "streamer"
+KEY_ENV = "IXS_STREAMER_JWT_SECRET"
+ICE_ENV = "IXS_STREAMER_ICE_SERVERS"
+SECRET_KEY_FIELD = "key"
+UNREACHABLE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
+
+
+def profile_hash(profile: StreamerProfile) -> str:
+    """A stable label value for a profile (sha256 of its canonical JSON, 16 hex)."""
+    canonical = json.dumps(profile.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _valid_label_value(value: str) -> bool:
+    return (
+        0 < len(value) <= 63
+        and value[0].isalnum()
+        and value[-1].isalnum()
+        and all(c.isalnum() or c in "-_." for c in value)
+    )
+
+
+def base_labels(settings: KubernetesSettings, component: str = "streamer") -> dict[str, str]:
+    return {
+        NAME: "ixstream",
+        COMPONENT: component,
+        INSTANCE: settings.instance,
+        MANAGED_BY: MANAGER,
+    }
+
+
+def managed_selector(settings: KubernetesSettings, component: str = "streamer") -> str:
+    """The label selector of everything this installation manages of `component`."""
+    return ",".join(f"{k}={v}" for k, v in sorted(base_labels(settings, component).items()))
+
+
+def session_labels(session_id: str | None) -> dict[str, str]:
+    if session_id is None:
+        return {STATE: WARM}
+    labels = {STATE: BOUND}
+    if _valid_label_value(session_id):
+        labels[SESSION] = session_id
+    return labels
+
+
+def key_secret(settings: KubernetesSettings, key: str) -> Manifest:
+    """The Secret holding one streamer's token key (created before its pod)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "generateName": f"{settings.instance}-streamer-key-",
+            "labels": base_labels(settings, "streamer-key"),
+        },
+        "type": "Opaque",
+        "data": {SECRET_KEY_FIELD: base64.b64encode(key.encode()).decode()},
+    }
+
+
+def owner_reference(pod: Manifest) -> Manifest:
+    """Make an object a dependent of `pod` (garbage-collection.md)."""
+    meta = pod["metadata"]
+    return {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]}
+
+
+def streamer_args(
+    settings: KubernetesSettings, profile: StreamerProfile, session_id: str | None
+) -> list[str]:
+    """The streamer's arguments after the image's entrypoint (docs/streamer-contract.md)."""
+    args = ["stream", "--host", settings.listen_host, "--port", str(settings.port)]
+    if settings.ice_host_from_pod_ip:
+        args += ["--ice-host", "$(POD_IP)"]
+    args += ["--width", str(profile.width), "--height", str(profile.height)]
+    args += ["--fps", str(profile.fps), "--codec", profile.codec]
+    args += ["--bitrate-kbps", str(profile.bitrate_kbps), "--source", profile.source]
+    if profile.scene is not None:
+        args += ["--scene", profile.scene]
+    if profile.stereo:
+        args.append("--stereo")
+    if session_id is not None:
+        args += ["--session-id", session_id]
+    return [*args, *settings.extra_args]
+
+
+def _resources(settings: KubernetesSettings) -> Manifest:
+    requests: dict[str, str] = {"cpu": settings.cpu_request, "memory": settings.memory_request}
+    limits: dict[str, str] = {}
+    if settings.cpu_limit:
+        limits["cpu"] = settings.cpu_limit
+    if settings.memory_limit:
+        limits["memory"] = settings.memory_limit
+    if settings.gpu_resource and settings.gpu_count:
+        # Extended resources cannot be overcommitted: request equals limit.
+        requests[settings.gpu_resource] = limits[settings.gpu_resource] = str(settings.gpu_count)
+    return {"requests": requests, "limits": limits} if limits else {"requests": requests}
+
+
+def _tolerations(settings: KubernetesSettings) -> list[Manifest]:
+    tolerations = [dict(t) for t in settings.tolerations]
+    for taint in UNREACHABLE_TAINTS:
+        tolerations.append(
+            {
+                "key": taint,
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": settings.node_lost_toleration_s,
+            }
+        )
+    return tolerations
+
+
+def streamer_pod(
+    settings: KubernetesSettings,
+    profile: StreamerProfile,
+    session_id: str | None,
+    *,
+    key_secret_name: str,
+    ice_servers_json: str,
+    streamer_id: str | None = None,
+) -> Manifest:
+    """One streamer pod: GPU request, scheduling constraints, hardening, probes."""
+    labels = {**base_labels(settings), **session_labels(session_id), PROFILE: profile_hash(profile)}
+    if streamer_id is not None:
+        labels[STREAMER_ID] = streamer_id
+    annotations = {
+        PROFILE_ANNOTATION: json.dumps(profile.to_json(), sort_keys=True),
+        KEY_SECRET_ANNOTATION: key_secret_name,
+    }
+    if session_id is not None:
+        annotations[SESSION_ANNOTATION] = session_id
+    env: list[Manifest] = [
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {
+            "name": KEY_ENV,
+            "valueFrom": {"secretKeyRef": {"name": key_secret_name, "key": SECRET_KEY_FIELD}},
+        },
+        {"name": ICE_ENV, "value": ice_servers_json},
+    ]
+    env += [{"name": k, "value": v} for k, v in sorted(settings.streamer_env.items())]
+    probe_port = "http"
+    container: Manifest = {
+        "name": CONTAINER,
+        "image": settings.image,
+        "imagePullPolicy": settings.image_pull_policy,
+        "args": streamer_args(settings, profile, session_id),
+        "env": env,
+        "ports": [{"name": "http", "containerPort": settings.port, "protocol": "TCP"}],
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": probe_port},
+            "periodSeconds": 1,
+            "timeoutSeconds": 1,
+            "failureThreshold": 3,
+        },
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": probe_port},
+            "periodSeconds": 10,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        },
+        "resources": _resources(settings),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    spec: Manifest = {
+        "restartPolicy": "Never",  # a crashed streamer fails its session; it is not revived
+        "terminationGracePeriodSeconds": settings.stop_grace_s,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "tolerations": _tolerations(settings),
+        "containers": [container],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+    }
+    if settings.service_account:
+        spec["serviceAccountName"] = settings.service_account
+    if settings.node_selector:
+        spec["nodeSelector"] = dict(settings.node_selector)
+    if settings.runtime_class_name:
+        spec["runtimeClassName"] = settings.runtime_class_name
+    if settings.priority_class_name:
+        spec["priorityClassName"] = settings.priority_class_name
+    if settings.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": n} for n in settings.image_pull_secrets]
+    if settings.host_network:
+        spec["hostNetwork"] = True
+        spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": f"{settings.instance}-streamer-",
+            "labels": labels,
+            "annotations": annotations,
+        },
+        "spec": spec,
+    }
+
+
+def streamer_service(settings: KubernetesSettings, pod: Manifest) -> Manifest:
+    """A ClusterIP Service for one streamer pod, owned by it (signalling = service)."""
+    streamer_id = pod["metadata"]["labels"][STREAMER_ID]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": service_name(settings, streamer_id),
+            "labels": base_labels(settings, "streamer-service"),
+            "ownerReferences": [owner_reference(pod)],
+        },
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {STREAMER_ID: streamer_id},
+            "ports": [{"name": "http", "port": settings.port, "targetPort": "http"}],
+        },
+    }
+
+
+def service_name(settings: KubernetesSettings, streamer_id: str) -> str:
+    return f"{settings.instance}-st-{streamer_id}"
+
+
+def claim_patch(
+    resource_version: str, session_id: str, *, claimed_by: str, claimed_at: float
+) -> Manifest:
+    """The merge patch that binds a warm pod to a session.
+
+    It carries the resourceVersion the claimer read: the API server applies it only if
+    the pod is unchanged since, else answers 409 Conflict (api-conventions.md,
+    "Concurrency Control and Consistency"). That makes the claim a compare-and-swap.
+    """
+    labels: dict[str, str | None] = {STATE: BOUND, **session_labels(session_id)}
+    return {
+        "metadata": {
+            "resourceVersion": resource_version,
+            "labels": labels,
+            "annotations": {
+                SESSION_ANNOTATION: session_id,
+                CLAIMED_BY_ANNOTATION: claimed_by,
+                CLAIMED_AT_ANNOTATION: f"{claimed_at:.3f}",
+            },
+        }
+    }

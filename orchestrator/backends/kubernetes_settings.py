@@ -1,0 +1,172 @@
+"""Settings of the Kubernetes backend: what a streamer pod looks like and how it is
+reached, claimed and stopped.
+
+A pydantic model, meant to be nested in `OrchestratorSettings` (so the orchestrator
+keeps one settings object, read from `IXS_ORCH_KUBERNETES__*` with pydantic-settings'
+nested delimiter) and rendered by the Helm chart from `values.yaml`. Every field says
+its unit and why it exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class IceServerSettings(BaseModel):
+    """A static STUN/TURN entry (W3C WebRTC §4.2.2 RTCIceServer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class KubernetesSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- the API server
+    kubeconfig: Path | None = Field(
+        None,
+        description="Kubeconfig file; unset: the in-cluster service account "
+        "(`/var/run/secrets/kubernetes.io/serviceaccount`).",
+    )
+    context: str | None = Field(None, description="Kubeconfig context; unset: the current one.")
+    namespace: str = Field("ixstream", description="Namespace of streamer pods (and only it).")
+    instance: str = Field(
+        "ixstream",
+        description="`app.kubernetes.io/instance` of the pods this orchestrator manages, so "
+        "two installations in one namespace never touch each other's pods.",
+    )
+    replica_id: str | None = Field(
+        None, description="Who claims (annotation on claimed pods); unset: the host name."
+    )
+    request_timeout_s: float = Field(10.0, gt=0, description="Per API request, seconds.")
+    watch_timeout_s: int = Field(
+        300, ge=10, description="Server-side watch timeout before re-watching, seconds."
+    )
+
+    # --- the pod
+    image: str = Field(
+        "ghcr.io/ixstream/streamer:0.1.0", description="Streamer image (docker/streamer)."
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    image_pull_secrets: list[str] = Field(default_factory=list)
+    service_account: str | None = Field(
+        "ixstream-streamer",
+        description="Service account of streamer pods (no API access: token not mounted).",
+    )
+    gpu_resource: str = Field(
+        "nvidia.com/gpu",
+        description="Extended resource a streamer requests (NVIDIA device plugin name; "
+        "`nvidia.com/mig-1g.10gb` for a MIG slice, ...). Empty: no GPU (software path).",
+    )
+    gpu_count: int = Field(1, ge=0, description="How many of `gpu_resource` per streamer.")
+    cpu_request: str = Field("2", description="CPU request (Kubernetes quantity).")
+    cpu_limit: str | None = Field("4", description="CPU limit; unset: none.")
+    memory_request: str = Field("2Gi", description="Memory request (quantity).")
+    memory_limit: str | None = Field("4Gi", description="Memory limit; unset: none.")
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+        ],
+        description="Pod tolerations (GPU nodes are commonly tainted).",
+    )
+    runtime_class_name: str | None = Field(
+        "nvidia", description="RuntimeClass that injects the NVIDIA driver; unset: default."
+    )
+    priority_class_name: str | None = None
+    port: int = Field(8080, ge=1, le=65535, description="Streamer HTTP port in the pod.")
+    listen_host: str = Field(
+        "$(POD_IP)",
+        description="Address the streamer binds (`--host`). The pod IP by default, expanded "
+        "by the kubelet from the downward API; `0.0.0.0` also allows port-forwarding.",
+    )
+    stop_grace_s: int = Field(
+        5, ge=0, description="terminationGracePeriodSeconds (the streamer needs 2), seconds."
+    )
+    node_lost_toleration_s: int = Field(
+        30,
+        ge=0,
+        description="Seconds a pod stays bound to an unreachable or not-ready node before "
+        "the taint manager evicts it (the default, 300, is long for a live session).",
+    )
+    streamer_env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment for the streamer (e.g. log level)."
+    )
+    ice_host_from_pod_ip: bool = Field(
+        False,
+        description="Offer the pod IP as the only ICE host candidate (`--ice-host`): for "
+        "the simulator, whose pod IPs are loopback addresses aioice would skip.",
+    )
+    extra_args: list[str] = Field(default_factory=list, description="Appended to the args.")
+
+    # --- reaching the streamer
+    signalling: Literal["pod-ip", "service"] = Field(
+        "pod-ip",
+        description="How the orchestrator reaches a streamer: its pod IP, or a ClusterIP "
+        "Service per pod (owned by the pod, deleted with it) for meshes that need one.",
+    )
+    host_network: bool = Field(
+        False,
+        description="Run streamers in the node's network namespace so WebRTC media uses "
+        "public node IPs directly (clusters with public nodes, no TURN). One streamer "
+        "per node and port.",
+    )
+    ice_servers: list[IceServerSettings] = Field(
+        default_factory=list,
+        description="Static STUN/TURN servers for streamers. Empty by default: nothing "
+        "contacts a public STUN server (air-gapped sites).",
+    )
+    turn_uris: list[str] = Field(
+        default_factory=list,
+        description="TURN URIs (e.g. `turn:turn.example.org:3478?transport=udp`) that get "
+        "short-lived credentials from `turn_secret` (TURN REST API).",
+    )
+    turn_secret: SecretStr | None = Field(
+        None, description="coturn `static-auth-secret` shared with the TURN server."
+    )
+    turn_ttl_s: int = Field(
+        6 * 3600, ge=60, description="Lifetime of streamer TURN credentials, seconds."
+    )
+
+    # --- claiming and starting
+    claim_attempts: int = Field(
+        8, ge=1, description="Pods tried per claim before giving up (409s and vanished pods)."
+    )
+    claim_backoff_s: float = Field(
+        0.002, ge=0, description="Base of the jittered exponential back-off after a 409, s."
+    )
+    max_unschedulable_s: float = Field(
+        900.0,
+        gt=0,
+        description="How long a streamer may wait for a GPU (Pending, Unschedulable) "
+        "before it fails with `start_timeout`; the start timeout counts from scheduling.",
+    )
+
+    # --- the warm pool (kubernetes_fleet)
+    pool_buffer: int = Field(
+        2, ge=0, description="Ready, unclaimed streamer pods to keep (Agones' bufferSize)."
+    )
+    pool_min: int = Field(0, ge=0, description="Fewest streamer pods in all (warm + bound).")
+    pool_max: int = Field(
+        16, ge=0, description="Most streamer pods the pool grows to in all (warm + bound)."
+    )
+    pool_interval_s: float = Field(1.0, gt=0, description="Period of the pool loop, seconds.")
+    lease_duration_s: float = Field(
+        15.0, gt=0, description="Leader lease of the pool loop: one replica keeps the pool."
+    )
+
+    @model_validator(mode="after")
+    def _check_turn(self) -> KubernetesSettings:
+        if self.turn_uris and self.turn_secret is None:
+            raise ValueError("turn_uris need turn_secret (the TURN REST API shared secret)")
+        if self.pool_min > self.pool_max:
+            raise ValueError("pool_min must not exceed pool_max")
+        if self.host_network and self.signalling == "service":
+            raise ValueError("host_network streamers are reached by node IP, not a Service")
+        return self

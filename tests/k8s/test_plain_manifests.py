@@ -1,0 +1,141 @@
+"""`k8s/`: the plain manifests an operator can `kubectl apply`, checked against the real
+Kubernetes schemas in strict mode, and for the properties the design requires."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from orchestrator.backends.kubernetes_metrics import KubernetesMetrics
+from orchestrator.metrics import OrchestratorMetrics
+from tests.k8s.validation import load_documents, validate_all
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "k8s"
+
+
+def documents() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        docs += load_documents(path.read_text())
+    return docs
+
+
+def find(kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in documents() if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def test_every_manifest_is_valid_against_the_kubernetes_schema_in_strict_mode() -> None:
+    names = validate_all(documents())
+    for expected in (
+        "Namespace/ixstream",
+        "Deployment/ixstream-orchestrator",
+        "Role/ixstream-orchestrator",
+        "NetworkPolicy/ixstream-streamer",
+        "Deployment/ixstream-coturn",
+        "PodDisruptionBudget/ixstream-orchestrator",
+        "ServiceMonitor/ixstream-orchestrator",
+        "PrometheusRule/ixstream",
+    ):
+        assert expected in names
+
+
+def test_everything_namespaced_lives_in_the_ixstream_namespace() -> None:
+    for doc in documents():
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == "ixstream", doc["metadata"]["name"]
+
+
+def test_the_role_grants_only_what_the_backend_calls_and_only_in_its_namespace() -> None:
+    kinds = {d["kind"] for d in documents()}
+    assert "ClusterRole" not in kinds
+    assert "ClusterRoleBinding" not in kinds
+    rules = find("Role", "ixstream-orchestrator")["rules"]
+    granted = {(r, v) for rule in rules for r in rule["resources"] for v in rule["verbs"]}
+    assert granted <= {
+        ("pods", v) for v in ("get", "list", "watch", "create", "patch", "delete")
+    } | {("pods/log", "get")} | {
+        ("secrets", v) for v in ("get", "list", "watch", "create", "patch", "delete")
+    } | {("services", "create"), ("services", "delete")} | {
+        ("leases", v) for v in ("get", "create", "update")
+    }
+    assert all("*" not in rule["verbs"] + rule["resources"] for rule in rules)
+
+
+def test_the_orchestrator_runs_two_hardened_replicas_with_probes_and_limits() -> None:
+    deployment = find("Deployment", "ixstream-orchestrator")
+    assert deployment["spec"]["replicas"] == 2
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert {"requests", "limits"} <= set(container["resources"])
+    secrets = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
+    assert {e["name"] for e in secrets} == {
+        "IXS_ORCH_JWT_SECRET",
+        "IXS_ORCH_KUBERNETES__TURN_SECRET",
+    }
+    assert not any("SECRET" in e["name"] and "value" in e for e in container["env"])
+
+
+def test_streamers_accept_signalling_only_from_the_orchestrator() -> None:
+    policy = find("NetworkPolicy", "ixstream-streamer")
+    assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
+        "streamer"
+    )
+    tcp_rules = [
+        r for r in policy["spec"]["ingress"] if any(p["protocol"] == "TCP" for p in r["ports"])
+    ]
+    assert len(tcp_rules) == 1
+    (source,) = tcp_rules[0]["from"]
+    assert source["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == ("orchestrator")
+
+
+def test_streamers_serving_a_session_are_never_evicted_voluntarily() -> None:
+    budget = find("PodDisruptionBudget", "ixstream-streamer-in-session")
+    assert budget["spec"]["maxUnavailable"] == 0
+    assert budget["spec"]["selector"]["matchLabels"]["ixstream.io/state"] == "bound"
+
+
+def _exported_metric_names() -> set[str]:
+    registry = CollectorRegistry()
+    OrchestratorMetrics(registry)
+    KubernetesMetrics(registry)
+    names = set()
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    for family in registry.collect():
+        names |= {family.name + suffix for suffix in ("", *suffixes.get(family.type, ()))}
+    return names | {
+        # Gauges computed at scrape time (OrchestratorMetrics.track_state).
+        "ixstream_orchestrator_sessions",
+        "ixstream_orchestrator_queue_length",
+        "ixstream_orchestrator_warm_pool_streamers",
+    }
+
+
+def _metrics_in(text: str) -> set[str]:
+    return set(re.findall(r"ixstream_orchestrator_[a-z_]+", text))
+
+
+@pytest.mark.parametrize("source", ["monitoring.yaml", "dashboards/ixstream.json"])
+def test_alerts_and_dashboards_use_only_metrics_the_code_exports(source: str) -> None:
+    used = _metrics_in((K8S / source).read_text())
+    assert used
+    assert used <= _exported_metric_names(), used - _exported_metric_names()
+
+
+def test_the_dashboard_is_grafana_json_and_the_chart_ships_the_same_one() -> None:
+    dashboard = json.loads((K8S / "dashboards/ixstream.json").read_text())
+    assert dashboard["uid"] == "ixstream-overview"
+    assert all(panel["targets"] for panel in dashboard["panels"])
+    shipped = ROOT / "helm/ixstream/files/ixstream-dashboard.json"
+    assert shipped.read_text() == (K8S / "dashboards/ixstream.json").read_text()

@@ -1,0 +1,73 @@
+"""Shared set-up for the Kubernetes backend's tests: a simulated cluster in the test's
+event loop and backends that reach it through its kubeconfig, as on a real cluster.
+
+Pods here are *simulated* (Running and Ready after a few milliseconds, no process)
+unless a test asks for the streamer image to run; claims, scheduling and failures need
+no streamer behind the pod.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kubesim.cluster import ClusterConfig, NodeShape
+from kubesim.kubelet import KubeletConfig
+from kubesim.serve import RunningSimulator, running_simulator
+from orchestrator.backends.base import StreamerProfile
+from orchestrator.backends.kubernetes import KubernetesBackend
+from orchestrator.backends.kubernetes_settings import KubernetesSettings
+
+PROFILE = StreamerProfile("test-pattern", None, 320, 240, 15, "h264", False, 500)
+NAMESPACE = "ixstream"
+
+
+def cluster(nodes: int, gpus: int = 1, *, ready_delay_s: float = 0.02) -> ClusterConfig:
+    return ClusterConfig(
+        nodes=nodes,
+        node_shape=NodeShape(gpus=gpus, max_pods=250),
+        namespaces=(NAMESPACE,),
+        kubelet=KubeletConfig(ready_delay_s=ready_delay_s),
+    )
+
+
+@contextlib.asynccontextmanager
+async def simulated(config: ClusterConfig, tmp_path: Path) -> AsyncIterator[RunningSimulator]:
+    async with running_simulator(config, tmp_path / "kubeconfig") as sim:
+        yield sim
+
+
+def settings(sim: RunningSimulator, **overrides: Any) -> KubernetesSettings:
+    values: dict[str, Any] = {
+        "kubeconfig": sim.kubeconfig,
+        "namespace": NAMESPACE,
+        "runtime_class_name": None,
+        "stop_grace_s": 1,
+        "node_lost_toleration_s": 1,
+        **overrides,
+    }
+    return KubernetesSettings.model_validate(values)
+
+
+@contextlib.asynccontextmanager
+async def opened(sim: RunningSimulator, **overrides: Any) -> AsyncIterator[KubernetesBackend]:
+    backend = KubernetesBackend(settings(sim, **overrides))
+    await backend.open()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+async def admin(sim: RunningSimulator, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call the simulator's own operations (`/_sim/...`), outside the Kubernetes API."""
+    async with httpx.AsyncClient(
+        base_url=sim.url, headers={"Authorization": f"Bearer {sim.token}"}, trust_env=False
+    ) as client:
+        response = await client.post(f"/_sim/{path}", json=body or {})
+        response.raise_for_status()
+        return response.json()

@@ -1,0 +1,115 @@
+"""The warm pool on Kubernetes: Agones' buffer policy, kept by one replica at a time.
+
+The policy is a pure function. The fleet itself runs against the simulator: it fills
+the buffer, refills it as sessions claim pods, shrinks it when the buffer is lowered
+without ever taking a pod a session holds, and, with two replicas running a fleet each,
+the lease makes one of them keep the pool, so it is not filled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestrator.backends.kubernetes import KubernetesBackend
+from orchestrator.backends.kubernetes_fleet import FleetCount, WarmFleet, fleet_target
+from tests.kubesim.harness import PROFILE, cluster, opened, simulated
+
+
+@pytest.mark.parametrize(
+    ("bound", "buffer", "minimum", "maximum", "warm"),
+    [
+        (0, 2, 0, 16, 2),
+        (5, 2, 0, 16, 2),
+        (15, 2, 0, 16, 1),  # max counts every pod, warm and bound
+        (20, 2, 0, 16, 0),  # never negative: bound pods are not taken away
+        (0, 0, 3, 16, 3),  # min keeps pods even with no buffer
+        (1, 0, 3, 16, 2),
+    ],
+)
+def test_the_buffer_policy_is_agones_clamped_to_min_and_max(
+    bound: int, buffer: int, minimum: int, maximum: int, warm: int
+) -> None:
+    assert fleet_target(bound=bound, buffer=buffer, minimum=minimum, maximum=maximum) == warm
+
+
+async def _until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not check():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+def _count(fleet: WarmFleet) -> FleetCount:
+    return fleet.count()
+
+
+async def test_the_fleet_keeps_the_buffer_as_sessions_claim_and_never_retires_a_bound_pod(
+    tmp_path: Path,
+) -> None:
+    async with (
+        simulated(cluster(nodes=4, gpus=4), tmp_path) as sim,
+        opened(sim, pool_buffer=3, pool_interval_s=0.05) as backend,
+    ):
+        fleet = WarmFleet(backend, PROFILE, start_timeout_s=10)
+        await fleet.start()
+        try:
+            await _until(lambda: _count(fleet).ready == 3)
+            claimed = [await backend.claim(PROFILE, f"s-{i}") for i in range(2)]
+            assert all(claimed)
+            await _until(lambda: _count(fleet).ready == 3 and _count(fleet).bound == 2)
+            fleet.buffer = 1  # an operator lowers it
+            await _until(lambda: _count(fleet).ready == 1 and not _retiring(backend))
+            assert _count(fleet).bound == 2
+            assert {s.id for s in claimed if s} <= set(backend.pods())
+        finally:
+            await fleet.close()
+
+
+def _retiring(backend: KubernetesBackend) -> bool:
+    return any(
+        p["metadata"]["labels"].get("ixstream.io/state") == "retiring"
+        for p in backend.pods().values()
+    )
+
+
+async def test_two_replicas_running_a_fleet_fill_the_pool_once(tmp_path: Path) -> None:
+    async with (
+        simulated(cluster(nodes=4, gpus=4), tmp_path) as sim,
+        opened(sim, pool_buffer=4, pool_interval_s=0.05, replica_id="a") as a,
+        opened(sim, pool_buffer=4, pool_interval_s=0.05, replica_id="b") as b,
+    ):
+        fleets = [WarmFleet(x, PROFILE, start_timeout_s=10) for x in (a, b)]
+        for fleet in fleets:
+            await fleet.start()
+        try:
+            await _until(lambda: _count(fleets[0]).ready == 4)
+            await asyncio.sleep(0.5)  # several more rounds: nobody tops it up again
+            assert _count(fleets[0]).ready + _count(fleets[0]).starting == 4
+            assert sum(f.leader for f in fleets) == 1
+            gauge = "ixstream_orchestrator_kubernetes_fleet_pods"
+            assert a.metrics.value(gauge, {"state": "ready"}) == 4
+            assert b.metrics.value(gauge, {"state": "ready"}) == 4
+        finally:
+            for fleet in fleets:
+                await fleet.close()
+
+
+async def test_a_dead_warm_pod_is_reaped_and_replaced(tmp_path: Path) -> None:
+    async with (
+        simulated(cluster(nodes=2, gpus=2), tmp_path) as sim,
+        opened(sim, pool_buffer=1, pool_interval_s=0.05) as backend,
+    ):
+        fleet = WarmFleet(backend, PROFILE, start_timeout_s=10)
+        await fleet.start()
+        try:
+            await _until(lambda: _count(fleet).ready == 1)
+            (first,) = backend.warm_ready(fleet._hash)
+            sim.cluster.crash_container("ixstream", first)
+            await _until(lambda: first not in backend.pods() and _count(fleet).ready == 1)
+        finally:
+            await fleet.close()
