@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+WEB_SUPPORT := clients/web/test-support
 
 .PHONY: help run test test-fast bench lint format system-deps env scene clean
 
@@ -30,7 +31,12 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	UV_PYTHON=$$($(PYTHON) -c 'import sys; print(sys.executable)') $(UV) sync --frozen --all-extras --quiet
 	@touch $@
 
-env: system-deps $(VENV)/.synced
+# iwer (WebXR emulation) and the JSDoc type check for the browser tests, as locked.
+$(WEB_SUPPORT)/node_modules/.installed: $(WEB_SUPPORT)/package-lock.json
+	npm ci --prefix $(WEB_SUPPORT) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+env: system-deps $(VENV)/.synced $(WEB_SUPPORT)/node_modules/.installed
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .

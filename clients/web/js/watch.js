@@ -1,0 +1,116 @@
+/**
+ * The observer's page (watch.html?session=<id>): the same encoded stream the trainee
+ * sees, view only. Instructors and operators open it from a shared link or from the
+ * operations console; it asks the orchestrator for a spectator token (a new one for
+ * every reconnection) and never opens the input channels.
+ */
+
+import { OrchestratorApi, TERMINAL_STATES } from "./api.js";
+import { currentSignIn } from "./auth.js";
+import { Stage } from "./stage.js";
+import { $, fillMessage, scenarioTitle, showView } from "./ui.js";
+import { describeApiError, describeSessionEnd } from "./wording.js";
+
+const sessionId = new URLSearchParams(location.search).get("session");
+const stageRoot = /** @type {HTMLElement} */ ($("#stage"));
+const page = {
+  /** @type {Stage | null} */
+  stage: null,
+  /** @type {OrchestratorApi | null} */
+  api: null,
+};
+/** @type {any} */ (window).ixClient = page;
+
+$("#retry").addEventListener("click", () => void watch());
+$("#rejoin").addEventListener("click", () => void watch());
+for (const button of stageRoot.querySelectorAll("[data-action]")) {
+  button.addEventListener("click", () => void onAction(/** @type {string} */ (button.getAttribute("data-action")), /** @type {HTMLElement} */ (button)));
+}
+window.addEventListener("pagehide", () => void page.stage?.close({ keepalive: true }));
+void watch();
+
+async function watch() {
+  const user = currentSignIn();
+  if (!user) {
+    problem({ title: "Sign in to watch this session.", advice: "Open IX Stream's home page, sign in, then open this link again.", retry: false });
+    return;
+  }
+  if (!sessionId) {
+    problem({ title: "This link does not name a session.", advice: "Ask for the link again, or pick a session in the operations console.", retry: false });
+    return;
+  }
+  const api = new OrchestratorApi(user.token);
+  page.api = api;
+  showView("loading");
+  let session;
+  try {
+    session = await api.getSession(sessionId);
+  } catch (error) {
+    problem(describeApiError(/** @type {any} */ (error)));
+    return;
+  }
+  if (TERMINAL_STATES.includes(session.state)) {
+    problem(describeSessionEnd(session));
+    return;
+  }
+  const stage = new Stage(stageRoot);
+  page.stage = stage;
+  stage.addEventListener("over", (e) => {
+    void leave().then(() => problem(/** @type {CustomEvent} */ (e).detail.message));
+  });
+  document.body.classList.add("on-stage");
+  stageRoot.hidden = false;
+  try {
+    await stage.open({
+      title: `${scenarioTitle(session.scenario)} · ${session.owner}`,
+      targetFps: session.fps,
+      codec: session.codec === "vp8" ? "vp8" : "h264",
+      drives: false,
+      endpoint: async () => {
+        const joined = await api.spectate(/** @type {string} */ (sessionId));
+        return { url: joined.whep_url, token: joined.token };
+      },
+      checkSession: async () => {
+        const current = await api.getSession(/** @type {string} */ (sessionId));
+        return { alive: !TERMINAL_STATES.includes(current.state) && current.state !== "ending", session: current };
+      },
+    });
+  } catch (error) {
+    await leave();
+    problem(describeApiError(/** @type {any} */ (error)));
+  }
+}
+
+async function leave() {
+  const stage = page.stage;
+  page.stage = null;
+  if (stage) await stage.close();
+  stageRoot.hidden = true;
+  document.body.classList.remove("on-stage");
+  if (document.fullscreenElement) await document.exitFullscreen().catch(() => {});
+}
+
+/**
+ * @param {string} action
+ * @param {HTMLElement} button
+ */
+async function onAction(action, button) {
+  if (action === "stats" && page.stage) {
+    const on = page.stage.overlay.toggle();
+    button.setAttribute("aria-pressed", String(on));
+    page.stage.refreshOverlay();
+  } else if (action === "fullscreen") {
+    if (document.fullscreenElement) await document.exitFullscreen().catch(() => {});
+    else await stageRoot.requestFullscreen().catch(() => {});
+  } else if (action === "leave") {
+    await leave();
+    showView("stopped");
+  }
+}
+
+/** @param {import("./wording.js").Message} message */
+function problem(message) {
+  fillMessage($("#problem-card"), message);
+  $("#retry").hidden = message.retry === false;
+  showView("problem");
+}

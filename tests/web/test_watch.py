@@ -1,0 +1,68 @@
+"""The observer's page (clients/web/watch.html, js/watch.js): an instructor watches a
+trainee's session, view only, and sees what the trainee's input does to it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.web.conftest import (
+    GRAB,
+    REPORT,
+    Orchestrator,
+    difference,
+    new_page,
+    playing,
+    start_session,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+async def grab(page: Page) -> list[int]:
+    await page.wait_for_timeout(600)
+    frame: list[int] = await page.evaluate(GRAB, "#stage video")
+    return frame
+
+
+async def test_a_spectator_sees_the_same_session_while_the_trainee_drives(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    trainee = await new_page(browser)
+    session = await start_session(trainee, orchestrator, "jo")
+
+    observer = await new_page(browser)
+    await observer.goto(f"{orchestrator.base_url}/#token={orchestrator.token('instructor', 'mia')}")
+    await observer.goto(f"{orchestrator.base_url}/watch.html?session={session['id']}")
+    report = await playing(observer, frames=30)
+    assert report["hello"]["role"] == "spectator"
+    assert report["hello"]["controls"] is False, "a spectator never drives"
+    assert (report["videoWidth"], report["videoHeight"]) == (session["width"], session["height"])
+    await expect(observer.get_by_text("View only")).to_be_visible()
+    await expect(observer.get_by_role("button", name="End session")).to_have_count(0)
+
+    noise = difference(await grab(observer), await grab(observer))
+    before = await grab(observer)
+    await trainee.locator("#stage video").focus()
+    await trainee.keyboard.down("ArrowRight")
+    await trainee.wait_for_timeout(700)
+    await trainee.keyboard.up("ArrowRight")
+    after = await grab(observer)
+    moved = difference(before, after)
+    assert moved > max(4 * noise, 6), f"the observer saw {moved:.1f} of change (noise {noise:.1f})"
+
+    # Typing in the observer's window does nothing to the session.
+    trainee_seq = (await trainee.evaluate(REPORT))["lastFrame"]["seq"]
+    await observer.keyboard.down("ArrowLeft")
+    await observer.wait_for_timeout(500)
+    await observer.keyboard.up("ArrowLeft")
+    assert (await observer.evaluate(REPORT))["seq"] == 0
+    assert orchestrator.session(session["id"])["viewers"] == 2
+    assert (await trainee.evaluate(REPORT))["lastFrame"]["seq"] >= trainee_seq
+
+
+async def test_watching_needs_a_sign_in(browser: Browser, orchestrator: Orchestrator) -> None:
+    page = await new_page(browser)
+    await page.goto(f"{orchestrator.base_url}/watch.html?session=s-unknown")
+    await expect(page.get_by_role("heading", name="Sign in to watch this session.")).to_be_visible()
