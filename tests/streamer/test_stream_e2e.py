@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from ixclient.viewer import ViewerClient
+from ixstream.protocol import EVENTS_CHANNEL, EyeParams, XrViewsEvent, encode
 from tests.conftest import StreamerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -125,3 +126,25 @@ async def test_a_keyframe_request_from_a_viewer_reaches_the_encoder(
         after = streamer.metric("ixstream_streamer_keyframes_forced_total", reason="pli")
     assert after == before + 1
     assert keyframes or after > before
+
+
+async def test_a_stereo_stream_carries_both_eyes_side_by_side(streamer_factory: Factory) -> None:
+    streamer = streamer_factory("--stereo", "--width", "640", "--height", "240", "--fps", "30")
+    async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
+        viewer.auto_move = False
+        first = await viewer.wait_for_frame(timeout_s=20)
+        assert viewer.hello is not None
+        assert viewer.hello.stereo
+        assert (first.frame.width, first.frame.height) == (640, 240)
+        seq = viewer.send_pose(0.0)
+        picture = luma(await viewer.wait_for_frame(min_seq=seq, timeout_s=10))
+        left, right = picture[:, :320], picture[:, 320:]
+        parallax = float(np.mean(np.abs(left - right)))
+        cyclops = EyeParams(offset=(0.0, 0.0, 0.0), fov=(1.0, 1.0, 1.0, 1.0))
+        assert viewer.send_raw(EVENTS_CHANNEL, encode(XrViewsEvent(eyes=(cyclops, cyclops))))
+        await asyncio.sleep(0.3)  # events and input are separate channels
+        seq = viewer.send_pose(0.0)
+        same = luma(await viewer.wait_for_frame(min_seq=seq, timeout_s=10))
+    assert parallax > 2.0  # the eyes see the scene from different places
+    # Two identical eyes from the headset: the halves match (up to coding noise).
+    assert float(np.mean(np.abs(same[:, :320] - same[:, 320:]))) < parallax / 4
