@@ -12,10 +12,13 @@ import sys
 import time
 from typing import Any
 
+from ixstream.logs import configure_logging
+
 SUITES = ("render", "encode", "stream", "orchestrator", "kubernetes")
 
 
 def main(selected: list[str]) -> int:
+    configure_logging("warning")  # logs to stderr: stdout is the JSON document alone
     results: dict[str, Any] = {}
     failed = False
     for name in selected or SUITES:
