@@ -6,6 +6,10 @@ what a previous run left), the audit log, the session journal, the metrics regis
 (one per app, so tests can build several), the session service (which re-adopts or
 accounts for every session, then starts its reconcile loop), and the HTTP client that
 proxies WHEP to streamers.
+
+On Kubernetes the warm pool is cluster-wide: every replica runs a `WarmFleet`, whose
+leader (one Lease) keeps `kubernetes.pool_buffer` ready pods for all of them, and the
+session service's per-replica pool stays empty (`pool_size` does not apply there).
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.api.context import AppContext
 from orchestrator.api.problems import Problem, install_problem_handlers
-from orchestrator.api.routes import health, sessions, web, whep
+from orchestrator.api.routes import health, me, sessions, web, whep
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
 from orchestrator.backends.factory import create_backend
+from orchestrator.backends.kubernetes import KubernetesBackend
+from orchestrator.backends.kubernetes_fleet import WarmFleet
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios import ScenarioCatalogue
@@ -54,10 +60,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         the_clock = clock or SystemClock()
-        the_backend = backend or create_backend(settings, the_clock)
+        registry = CollectorRegistry()
+        the_backend = backend or create_backend(settings, the_clock, registry)
         await the_backend.open()
         audit = AuditLog(settings.audit_path, the_clock)
-        registry = CollectorRegistry()
         service = SessionService(
             settings=settings,
             backend=the_backend,
@@ -68,8 +74,15 @@ def create_app(
             catalogue=ScenarioCatalogue(settings.scenes_dir),
         )
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
+        fleet = (
+            WarmFleet(the_backend, service.pool.profile, start_timeout_s=settings.start_timeout_s)
+            if isinstance(the_backend, KubernetesBackend)
+            else None
+        )
         try:
             await service.start()
+            if fleet is not None:
+                await fleet.start()
             app.state.ctx = AppContext(
                 settings=settings,
                 service=service,
@@ -77,6 +90,7 @@ def create_app(
                 authenticator=Authenticator(settings),
                 registry=registry,
                 proxy=proxy,
+                fleet=fleet,
             )
             log.info(
                 "orchestrator.started",
@@ -88,6 +102,8 @@ def create_app(
             yield
         finally:
             log.info("orchestrator.stopping", policy=settings.shutdown_policy)
+            if fleet is not None:
+                await fleet.close()  # warm pods stay: another replica's keeper takes over
             await service.stop()
             await proxy.aclose()
             await the_backend.close()
@@ -103,6 +119,7 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(sessions.router)
+    app.include_router(me.router)
     app.include_router(whep.router)
     web.mount_web_client(app, settings.web_root)
     return app

@@ -95,6 +95,13 @@ def _announce(settings: Any) -> None:
     where = "generated" if settings.generated_secret else "from IXS_ORCH_JWT_SECRET"
     typer.echo(
         f"IX Stream orchestrator (dev mode, key {where}): "
-        f"http://{settings.host}:{settings.port}/?token={token}",
+        f"{dev_login_url(f'http://{settings.host}:{settings.port}', token)}",
         err=True,
     )
+
+
+def dev_login_url(base_url: str, token: str) -> str:
+    """The web client's address with `token` in the fragment (`#token=`), not the query:
+    a browser never sends a fragment, so the operator token stays out of server and
+    proxy access logs (the client reads it and clears the address bar)."""
+    return f"{base_url}/#token={token}"

@@ -4,6 +4,11 @@ Two scenarios are built in: `sample` (the streamer's own sample training scene) 
 `test-pattern` (the deterministic test source, cheapest to run). Every `*.glb` file in
 `scenes_dir` adds one more, named by its file stem. Content stays glTF 2.0, an open
 standard, so scenarios are files an author can drop in, not code.
+
+Each scenario has a title and a description for people choosing one (the web client
+shows them). A scene's come from an optional text file beside it, `<stem>.txt`: the
+first line is the title, the rest the description; without one, the title is made from
+the file name and there is no description. Plain text, so an author needs no tooling.
 """
 
 from __future__ import annotations
@@ -23,9 +28,43 @@ class Scenario:
     name: str
     source: Source
     scene: str | None = None
+    title: str = ""
+    description: str | None = None
 
 
-BUILT_IN = (Scenario("sample", "scene"), Scenario("test-pattern", "test-pattern"))
+BUILT_IN = (
+    Scenario(
+        "sample",
+        "scene",
+        title="Sample training room",
+        description="The streamer's built-in sample scene: a small room to check that "
+        "streaming, head tracking and controllers work before real training content.",
+    ),
+    Scenario(
+        "test-pattern",
+        "test-pattern",
+        title="Test pattern",
+        description="A moving test pattern and frame counter, cheapest to stream: for "
+        "checking the network and the display, not for training.",
+    ),
+)
+
+
+def title_from_stem(stem: str) -> str:
+    """`fire-drill_2` → `Fire drill 2`: a readable title when the author gave none."""
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:]
+
+
+def _scene_scenario(name: str, path: Path) -> Scenario:
+    title, description = title_from_stem(path.stem), None
+    notes = path.with_suffix(".txt")
+    if notes.is_file():
+        lines = notes.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        if lines and lines[0].strip():
+            title = lines[0].strip()
+            description = "\n".join(lines[1:]).strip() or None
+    return Scenario(name, "scene", str(path.resolve()), title, description)
 
 
 class ScenarioCatalogue:
@@ -38,7 +77,7 @@ class ScenarioCatalogue:
             for path in sorted(self._scenes_dir.glob("*.glb")):
                 name = path.stem.lower()
                 if SCENARIO_NAME.match(name) and name not in found:
-                    found[name] = Scenario(name, "scene", str(path.resolve()))
+                    found[name] = _scene_scenario(name, path)
         return list(found.values())
 
     def get(self, name: str) -> Scenario:

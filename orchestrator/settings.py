@@ -20,6 +20,7 @@ from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.backends.base import Codec
+from orchestrator.backends.kubernetes_settings import KubernetesSettings
 
 #: Values people paste into configuration "for now". Refused in every mode.
 PLACEHOLDER_SECRETS = frozenset(
@@ -29,7 +30,11 @@ MIN_SECRET_BYTES = 32
 
 
 class OrchestratorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IXS_ORCH_", extra="forbid")
+    # `__` nests: `IXS_ORCH_KUBERNETES__POOL_BUFFER=2` sets `kubernetes.pool_buffer`, the
+    # names the manifests in k8s/ and the Helm chart set.
+    model_config = SettingsConfigDict(
+        env_prefix="IXS_ORCH_", env_nested_delimiter="__", extra="forbid"
+    )
 
     mode: Literal["dev", "production"] = Field(
         default="dev",
@@ -66,7 +71,10 @@ class OrchestratorSettings(BaseSettings):
     # --- capacity and lifetime
     max_sessions: int = Field(default=4, ge=1, description="Sessions holding a streamer at once.")
     pool_size: int = Field(
-        default=1, ge=0, description="Warm (ready, unclaimed) streamers to keep."
+        default=1,
+        ge=0,
+        description="Warm (ready, unclaimed) streamers this replica keeps (`local` only: on "
+        "`kubernetes` the pool is cluster-wide, `kubernetes.pool_buffer`).",
     )
     queue_limit: int = Field(default=100, ge=0, description="Most sessions waiting for capacity.")
     retry_after_s: int = Field(
@@ -108,8 +116,15 @@ class OrchestratorSettings(BaseSettings):
     )
 
     # --- streamers
-    backend: Literal["local"] = Field(
-        default="local", description="Where streamers run: `local` processes (Kubernetes: planned)."
+    backend: Literal["local", "kubernetes"] = Field(
+        default="local",
+        description="Where streamers run: `local` processes, or `kubernetes` pods (one per "
+        "session, GPU-scheduled; the warm pool is then cluster-wide, see `kubernetes`).",
+    )
+    kubernetes: KubernetesSettings = Field(
+        default_factory=lambda: KubernetesSettings.model_validate({}),
+        description="The Kubernetes backend (`IXS_ORCH_KUBERNETES__<FIELD>`; "
+        "docs/kubernetes.md). Read only when `backend` is `kubernetes`.",
     )
     default_scenario: str = Field(
         default="sample", description="Scenario used when none is asked for."

@@ -31,6 +31,11 @@ class TaskOwner:
         task.add_done_callback(self._finished)
         return task
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` began: `spawn` refuses new tasks from then on."""
+        return self._closed
+
     def pending_named(self, name: str) -> int:
         return sum(1 for task, n in self._tasks.items() if n == name and not task.done())
 

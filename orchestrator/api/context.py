@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
+from orchestrator.backends.kubernetes_fleet import WarmFleet
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
@@ -22,3 +23,14 @@ class AppContext:
     registry: CollectorRegistry
     #: Forwards WHEP requests to streamers; one pooled client per app.
     proxy: httpx.AsyncClient
+    #: The cluster-wide warm pool on Kubernetes (None elsewhere: the service's own pool).
+    fleet: WarmFleet | None = None
+
+    def warm_counts(self) -> tuple[int, int, int]:
+        """Warm streamers wanted, ready and starting: the fleet's (cluster-wide) where
+        there is one, else this replica's pool."""
+        if self.fleet is not None:
+            count = self.fleet.count()
+            return self.fleet.buffer, count.ready, count.starting
+        pool = self.service.pool
+        return pool.desired, pool.ready_count, pool.starting_count

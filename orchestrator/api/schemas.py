@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.backends.base import Codec
+from orchestrator.identity import Role
 from orchestrator.sessions.models import ClientKind, StartKind
 from orchestrator.sessions.states import SessionState
 from orchestrator.tokens import SessionRole
@@ -86,6 +87,14 @@ class SessionOut(BaseModel):
         default=None, description="`warm` (claimed) or `cold` (spawned)."
     )
     viewers: int = 0
+    frames_sent: int = Field(
+        default=0, description="Frames the streamer has sent to viewers, from its status."
+    )
+    measured_fps: float | None = Field(
+        default=None,
+        description="Frames sent per second, measured between the last two status polls "
+        "(`reconcile_interval_s` apart); null until two polls were made.",
+    )
     whep_url: str = Field(description="WHEP endpoint (draft-ietf-wish-whep), proxied here.")
     token: str | None = None
     token_expires_at: datetime | None = None
@@ -110,6 +119,18 @@ class SpectatorJoin(BaseModel):
 class ScenarioOut(BaseModel):
     name: str
     source: Literal["scene", "test-pattern"]
+    title: str = Field(description="For people choosing a scenario.")
+    description: str | None = Field(
+        default=None, description="What the scenario trains or checks; null if none given."
+    )
+
+
+class MeOut(BaseModel):
+    """The caller as the orchestrator understands their token, so a client need not
+    decode the JWT itself (the role claim's name is a server setting)."""
+
+    subject: str
+    role: Role
 
 
 class Health(BaseModel):

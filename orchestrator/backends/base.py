@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
 
+from orchestrator.sessions.states import FailureReason
+
 Codec = Literal["h264", "vp8"]
 Source = Literal["scene", "test-pattern"]
 
@@ -115,6 +117,9 @@ class Observation:
     alive: bool
     status: StreamerStatus | None = None
     detail: str | None = None
+    #: Why a dead streamer died, where the backend can tell (a pod's node was lost, it
+    #: was evicted); None: the session fails with `streamer_exited`.
+    failure: FailureReason | None = None
 
 
 def _optional_float(value: object) -> float | None:
@@ -155,6 +160,24 @@ class SessionBackend(abc.ABC):
     """
 
     name: str
+    #: True when several orchestrator replicas share this backend's streamers (a
+    #: cluster): a replica then knows only its own sessions, must not reap streamers bound
+    #: to sessions it does not know, and leaves the warm pool to a cluster-wide keeper.
+    shared: bool = False
+
+    def pending_reason(self, streamer_id: str) -> str | None:
+        """Why a started streamer still waits for a place to run (no free GPU), or None.
+        Its session then reads `pending`, not `starting`: nothing is starting yet."""
+        return None
+
+    async def annotate_session(self, streamer_id: str, state: str, reason: str | None) -> None:
+        """Record the state of the session a streamer serves where other replicas (and
+        people) can read it. Nothing to do where no other replica exists."""
+        return None
+
+    def recorded_session_state(self, streamer_id: str) -> str | None:
+        """The session state last recorded by `annotate_session`, or None."""
+        return None
 
     @abc.abstractmethod
     async def open(self) -> None:

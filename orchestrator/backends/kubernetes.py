@@ -75,6 +75,9 @@ from orchestrator.sessions.states import FailureReason
 log = structlog.get_logger("orchestrator.backends.kubernetes")
 
 Pod = dict[str, Any]
+#: The session's state and reason, mirrored onto its pod by the replica that owns it.
+SESSION_STATE_ANNOTATION = "ixstream.io/session-state"
+SESSION_REASON_ANNOTATION = "ixstream.io/session-reason"
 DELETE_WAIT_MARGIN_S = 10.0
 FORCED_DELETE_WAIT_S = 5.0
 
@@ -95,6 +98,7 @@ class ClaimOutcome:
 
 class KubernetesBackend(SessionBackend):
     name = "kubernetes"
+    shared = True
 
     def __init__(
         self,
@@ -328,7 +332,11 @@ class KubernetesBackend(SessionBackend):
         fate = pod_fate(pod)
         if fate is not None:
             self._count_fate(streamer_id, fate.fate)
-            return Observation(alive=False, detail=fate.detail + await self._log_tail(streamer_id))
+            return Observation(
+                alive=False,
+                detail=fate.detail + await self._log_tail(streamer_id),
+                failure=fate.fate.failure_reason,
+            )
         waiting_for_gpu = unschedulable(pod)
         if waiting_for_gpu is not None:
             return Observation(alive=True, detail=f"waiting for a node: {waiting_for_gpu}")
@@ -355,7 +363,11 @@ class KubernetesBackend(SessionBackend):
         if fate is None:
             return Observation(alive=True, detail=detail)
         self._count_fate(streamer_id, fate.fate)
-        return Observation(alive=False, detail=fate.detail + await self._log_tail(streamer_id))
+        return Observation(
+            alive=False,
+            detail=fate.detail + await self._log_tail(streamer_id),
+            failure=fate.fate.failure_reason,
+        )
 
     async def delete(self, streamer_id: str) -> None:
         task = self._deleting.get(streamer_id)
@@ -405,12 +417,22 @@ class KubernetesBackend(SessionBackend):
     async def annotate_session(self, streamer_id: str, state: str, reason: str | None) -> None:
         """Record the session's state on its pod (`ixstream.io/session-state`), so that
         `kubectl get pods` shows it and a restarted orchestrator can read it back."""
-        annotations = {"ixstream.io/session-state": state, "ixstream.io/session-reason": reason}
+        annotations = {SESSION_STATE_ANNOTATION: state, SESSION_REASON_ANNOTATION: reason}
         with contextlib.suppress(KubeApiError):
             updated = await self._client.merge_patch_pod(
                 streamer_id, {"metadata": {"annotations": annotations}}
             )
-            self._pods.apply("MODIFIED", updated)
+            # Unless the watch already delivered the pod's deletion: applying the patch's
+            # answer then would bring a deleted pod back into the cache.
+            if streamer_id in self._pods.objects:
+                self._pods.apply("MODIFIED", updated)
+
+    def recorded_session_state(self, streamer_id: str) -> str | None:
+        """The session state `annotate_session` left on the pod (any replica's)."""
+        pod = self._pods.objects.get(streamer_id)
+        if pod is None:
+            return None
+        return (pod["metadata"].get("annotations") or {}).get(SESSION_STATE_ANNOTATION)
 
     async def reap_orphans(self, min_age_s: float = 60.0) -> int:
         """Delete key Secrets whose pod is gone (a spawn interrupted between the two

@@ -47,6 +47,10 @@ class Fate(StrEnum):
         """The orchestrator's session failure reason for this fate."""
         if self in (Fate.IMAGE_PULL, Fate.CONFIG_ERROR):
             return FailureReason.SPAWN_FAILED
+        if self is Fate.NODE_LOST:
+            return FailureReason.NODE_LOST
+        if self is Fate.EVICTED:
+            return FailureReason.EVICTED
         return FailureReason.STREAMER_EXITED
 
 

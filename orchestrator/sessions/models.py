@@ -16,6 +16,7 @@ from orchestrator.backends.base import Codec, Streamer, StreamerProfile
 from orchestrator.identity import Role
 from orchestrator.sessions.machine import Lifecycle, Transition
 from orchestrator.sessions.states import SessionState
+from orchestrator.sessions.throughput import FrameSample
 
 ClientKind = Literal["browser", "headset"]
 StartKind = Literal["warm", "cold"]
@@ -70,6 +71,10 @@ class Session:
     viewers: int = 0
     last_viewer_left_at: float | None = None
     failed_polls: int = 0
+    #: From the streamer's status polls (not journalled: the next polls measure afresh).
+    frames_sent: int = 0
+    measured_fps: float | None = None
+    frame_sample: FrameSample | None = field(default=None, repr=False, compare=False)
     # Runtime only, never persisted: serialises start/end steps on this session, and
     # lets signalling wait for a cold start instead of failing while it is `starting`.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)

@@ -59,6 +59,7 @@ from orchestrator.sessions.states import (
     FailureReason,
     SessionState,
 )
+from orchestrator.sessions.throughput import FrameSample, frame_rate
 from orchestrator.settings import OrchestratorSettings
 from orchestrator.tasks import TaskOwner
 from orchestrator.tokens import (
@@ -72,6 +73,8 @@ from orchestrator.tokens import (
 log = structlog.get_logger("orchestrator.sessions")
 
 S = SessionState
+#: Mirrored session states that let any replica reap the session's streamer.
+OVER_STATES = frozenset(state.value for state in (S.ENDING, *TERMINAL_STATES))
 #: Reap orphans every this many polls (a `list()` of every streamer is the costly part).
 REAP_EVERY_POLLS = 5
 
@@ -106,10 +109,14 @@ class SessionService:
         self._wake = asyncio.Event()
         self._polls = 0
         self._serving = False
+        # One lock per streamer, so its mirrored session state is written in order.
+        self._mirror_locks: dict[str, asyncio.Lock] = {}
         self.pool = WarmPool(
             backend,
             self.profile_for(self.default_spec()),
-            desired=settings.pool_size,
+            # A shared backend's warm pool is cluster-wide (the app runs its keeper); this
+            # replica only claims from it, which `claim` does whatever `desired` is.
+            desired=0 if backend.shared else settings.pool_size,
             start_timeout_s=settings.start_timeout_s,
             clock=clock,
             metrics=metrics,
@@ -204,6 +211,14 @@ class SessionService:
 
     def queue_position(self, session_id: str) -> int | None:
         return self._queue.position(session_id)
+
+    def waiting_for_node(self, session: Session) -> str | None:
+        """Why a starting session's streamer has nowhere to run yet (no free GPU), or
+        None. Such a session is reported `pending`: nothing is starting, and telling a
+        trainee it is would promise a wait the scheduler cannot bound."""
+        if session.state is not S.STARTING or session.streamer is None:
+            return None
+        return self._backend.pending_reason(session.streamer.id)
 
     def get(self, principal: Principal, session_id: str) -> Session:
         session = self._lookup(session_id)
@@ -431,6 +446,7 @@ class SessionService:
     def _bind(self, session: Session, streamer: Streamer, kind: StartKind) -> None:
         session.streamer = streamer
         session.start_kind = kind
+        self._mirror(session)
         self._metrics.claims.labels(kind).inc()
         self._journal.save(session.to_json())
         self._audit.record(
@@ -538,7 +554,32 @@ class SessionService:
             self._journal.save(session.to_json())
         if target is not S.STARTING:
             session.settled.set()
+        self._mirror(session)
         self._wake.set()
+
+    def _mirror(self, session: Session) -> None:
+        """Copy the session's state onto its streamer where other replicas read it
+        (a shared backend): they know only their own sessions, and reap a streamer bound
+        to someone else's only once its state there says the session is over."""
+        if not self._backend.shared or session.streamer is None or self._tasks.closed:
+            return
+        streamer_id = session.streamer.id
+        if session.state is S.ENDED:
+            # `ended` follows the streamer's deletion: there is nothing left to write on.
+            self._mirror_locks.pop(streamer_id, None)
+            return
+        lock = self._mirror_locks.setdefault(streamer_id, asyncio.Lock())
+        self._tasks.spawn(self._write_mirror(session, streamer_id, lock), name="mirror")
+
+    async def _write_mirror(self, session: Session, streamer_id: str, lock: asyncio.Lock) -> None:
+        # Writes the state current when the lock is acquired, not the one that queued
+        # this task: of writes racing for one pod, the last one is always the latest.
+        async with lock:
+            await self._backend.annotate_session(
+                streamer_id, session.state.value, session.lifecycle.reason
+            )
+            if session.state in TERMINAL_STATES:
+                self._mirror_locks.pop(streamer_id, None)
 
     # --- the reconcile loop --------------------------------------------------------
 
@@ -595,7 +636,7 @@ class SessionService:
 
     def _apply_observation(self, session: Session, obs: Observation) -> EndReason | None:
         if not obs.alive:
-            self._fail(session, FailureReason.STREAMER_EXITED, obs.detail)
+            self._fail(session, obs.failure or FailureReason.STREAMER_EXITED, obs.detail)
             return None
         if obs.status is None:
             session.failed_polls += 1
@@ -609,6 +650,10 @@ class SessionService:
         session.failed_polls = 0
         status = obs.status
         session.viewers = status.viewers
+        sample = FrameSample(status.frames_sent, self._clock.now())
+        session.measured_fps = frame_rate(session.frame_sample, sample)
+        session.frame_sample = sample
+        session.frames_sent = status.frames_sent
         session.last_viewer_left_at = status.last_viewer_left_at
         if status.first_frame_sent_at is not None and session.first_frame_at is None:
             session.first_frame_at = status.first_frame_sent_at
@@ -647,10 +692,21 @@ class SessionService:
             return True
         if streamer.session_id is not None:
             session = self._sessions.get(streamer.session_id)
+            if session is None and self._backend.shared:
+                return not self._recorded_over(streamer)
             return session is not None and session.state not in TERMINAL_STATES
+        if self._backend.shared:
+            return True  # warm streamers are the cluster-wide pool keeper's to retire
         # A warm streamer between spawn and the pool recording it: young and starting.
         young = now - streamer.created_at < self._settings.start_timeout_s
         return streamer.phase is StreamerPhase.STARTING and young
+
+    def _recorded_over(self, streamer: Streamer) -> bool:
+        """Whether the session state mirrored onto a shared streamer says its session
+        (probably another replica's) is over: `ending` counts, as the replica that owns
+        it may have died before its delete, and a second delete is harmless."""
+        recorded = self._backend.recorded_session_state(streamer.id)
+        return recorded in OVER_STATES
 
     def _sweep(self) -> None:
         """Forget terminal sessions after `ended_retention_s`."""
@@ -737,6 +793,10 @@ class SessionService:
         log.info("session.readopted", session=session.id, state=session.state.value)
 
     async def _adopt_or_reap(self, streamer: Streamer) -> None:
+        if self._backend.shared and not (
+            streamer.session_id is not None and self._recorded_over(streamer)
+        ):
+            return  # another replica's session, or the cluster-wide pool's warm streamer
         if streamer.session_id is None and streamer.profile == self.pool.profile:
             observation = await self._backend.observe(streamer.id)
             if observation.alive:

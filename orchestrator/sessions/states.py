@@ -59,6 +59,11 @@ class FailureReason(StrEnum):
     """A streamer did not report ready within `start_timeout_s`."""
     STREAMER_EXITED = "streamer_exited"
     """The session's streamer died while serving (crash, OOM, kill -9)."""
+    NODE_LOST = "node_lost"
+    """The streamer's node stopped answering (Kubernetes `NodeLost`): the pod is gone
+    with it; the streamer itself did nothing wrong."""
+    EVICTED = "evicted"
+    """The kubelet evicted the streamer's pod (node memory or disk pressure)."""
     STREAMER_UNRESPONSIVE = "streamer_unresponsive"
     """The streamer's process lives but its HTTP status stopped answering."""
     LOST_ON_RESTART = "lost_on_restart"

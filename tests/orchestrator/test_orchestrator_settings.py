@@ -82,3 +82,42 @@ def test_the_settings_table_in_the_docs_lists_every_setting() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "orchestrator.md").read_text()
     for name in OrchestratorSettings.model_fields:
         assert f"`IXS_ORCH_{name.upper()}`" in docs, name
+
+
+def test_the_kubernetes_backend_and_its_nested_settings_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The names the Helm chart and k8s/orchestrator.yaml set.
+    environment = {
+        "IXS_ORCH_BACKEND": "kubernetes",
+        "IXS_ORCH_POOL_SIZE": "0",
+        "IXS_ORCH_KUBERNETES__NAMESPACE": "training",
+        "IXS_ORCH_KUBERNETES__REPLICA_ID": "orchestrator-0",
+        "IXS_ORCH_KUBERNETES__POOL_BUFFER": "3",
+        "IXS_ORCH_KUBERNETES__POOL_MAX": "12",
+        "IXS_ORCH_KUBERNETES__GPU_RESOURCE": "nvidia.com/mig-1g.10gb",
+        "IXS_ORCH_KUBERNETES__NODE_SELECTOR": '{"pool": "gpu"}',
+        "IXS_ORCH_KUBERNETES__TURN_URIS": '["turn:turn.example.org:3478?transport=udp"]',
+        "IXS_ORCH_KUBERNETES__TURN_SECRET": "coturn-static-auth-secret",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = OrchestratorSettings()
+    assert settings.backend == "kubernetes"
+    kube = settings.kubernetes
+    assert kube.namespace == "training"
+    assert kube.replica_id == "orchestrator-0"
+    assert (kube.pool_buffer, kube.pool_max) == (3, 12)
+    assert kube.gpu_resource == "nvidia.com/mig-1g.10gb"
+    assert kube.node_selector == {"pool": "gpu"}
+    assert kube.turn_uris == ["turn:turn.example.org:3478?transport=udp"]
+    assert kube.turn_secret is not None
+    assert kube.turn_secret.get_secret_value() == "coturn-static-auth-secret"
+
+
+def test_an_unknown_kubernetes_setting_is_refused_rather_than_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IXS_ORCH_KUBERNETES__POOL_BUFER", "3")
+    with pytest.raises(ValidationError, match="pool_bufer"):
+        OrchestratorSettings()

@@ -34,6 +34,14 @@ def whep_url(request: Request, context: AppContext, session_id: str) -> str:
     return f"{public_base_url(request, context)}/v1/sessions/{session_id}/whep"
 
 
+def shown_state(session: Session, service: SessionService) -> SessionState:
+    """The state callers see: `pending` while the session's streamer waits for a node,
+    though internally it is `starting` (it already holds its capacity slot)."""
+    if service.waiting_for_node(session) is not None:
+        return SessionState.PENDING
+    return session.state
+
+
 def present(
     session: Session,
     principal: Principal,
@@ -46,11 +54,14 @@ def present(
     updated = utc(session.updated_at)
     assert created is not None
     assert updated is not None
+    waiting = service.waiting_for_node(session)
     return SessionOut(
         id=session.id,
-        state=session.state,
+        state=shown_state(session, service),
         reason=session.lifecycle.reason,
-        detail=session.lifecycle.detail,
+        detail=f"waiting for a node: {waiting}"
+        if waiting is not None
+        else session.lifecycle.detail,
         owner=session.owner,
         scenario=session.spec.scenario,
         client=session.spec.client,
@@ -65,6 +76,8 @@ def present(
         queue_position=service.queue_position(session.id),
         start=session.start_kind,
         viewers=session.viewers,
+        frames_sent=session.frames_sent,
+        measured_fps=session.measured_fps,
         whep_url=whep_url(request, context, session.id),
         token=issued.token if issued else None,
         token_expires_at=utc(issued.expires_at) if issued else None,
@@ -129,7 +142,11 @@ async def list_sessions(
     ] = None,
 ) -> SessionList:
     """List sessions: a trainee sees their own, instructors and operators see all."""
-    sessions = service.list(principal, set(state) if state else None)
+    # Filtered on the state as presented: a session waiting for a GPU reads `pending`.
+    wanted = set(state or ())
+    sessions = [
+        s for s in service.list(principal) if not wanted or shown_state(s, service) in wanted
+    ]
     items = [present(s, principal, service, request, context) for s in sessions]
     return SessionList(items=items, count=len(items))
 
@@ -202,7 +219,10 @@ async def join_as_spectator(
 async def list_scenarios(principal: CurrentPrincipal, context: Context) -> list[ScenarioOut]:
     """The scenarios sessions can ask for."""
     catalogue = context.service.catalogue
-    return [ScenarioOut(name=s.name, source=s.source) for s in catalogue.all()]
+    return [
+        ScenarioOut(name=s.name, source=s.source, title=s.title, description=s.description)
+        for s in catalogue.all()
+    ]
 
 
 @router.get(
@@ -211,13 +231,15 @@ async def list_scenarios(principal: CurrentPrincipal, context: Context) -> list[
     tags=["operations"],
     dependencies=[require_roles(Role.OPERATOR)],
 )
-async def pool_status(service: Service) -> PoolStatus:
-    """The warm pool and capacity, for operators."""
+async def pool_status(service: Service, context: Context) -> PoolStatus:
+    """The warm pool and capacity, for operators (on Kubernetes the pool is the
+    cluster-wide fleet's, shared by every replica; capacity is this replica's)."""
+    desired, ready, starting = context.warm_counts()
     pool = service.pool
     return PoolStatus(
-        desired=pool.desired,
-        ready=pool.ready_count,
-        starting=pool.starting_count,
+        desired=desired,
+        ready=ready,
+        starting=starting,
         holding=service.holding(),
         free_capacity=service.free_capacity(),
         profile=pool.profile.to_json(),

@@ -158,7 +158,9 @@ def test_every_way_a_pod_stops_serving_has_a_fate_and_a_detail(
 
 
 def test_fates_map_onto_the_orchestrators_failure_reasons() -> None:
-    assert Fate.NODE_LOST.failure_reason is FailureReason.STREAMER_EXITED
+    assert Fate.NODE_LOST.failure_reason is FailureReason.NODE_LOST
+    assert Fate.EVICTED.failure_reason is FailureReason.EVICTED
+    assert Fate.CRASHED.failure_reason is FailureReason.STREAMER_EXITED
     assert Fate.IMAGE_PULL.failure_reason is FailureReason.SPAWN_FAILED
 
 

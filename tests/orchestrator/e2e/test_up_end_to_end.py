@@ -1,7 +1,8 @@
 """End to end: `ixstream up` in a subprocess, a session created over HTTP, the headless
 client (`ixstream client`) receiving frames through the orchestrator's WHEP proxy — as
 the trainee and as a spectator at once — and the streamer process gone within 5 s of
-the DELETE."""
+the DELETE. While the clients watch, the session reports the frame rate its streamer
+really sends, and after it the frames sent."""
 
 from __future__ import annotations
 
@@ -57,13 +58,23 @@ def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_strea
         watcher = pool.submit(
             headless_client, spectator.json()["whep_url"], spectator.json()["token"]
         )
+        rates = []  # the session's measured frame rate, as the operator console sees it
+        while not (trainee.done() and watcher.done()):
+            body = client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()
+            rates.append(body["measured_fps"] or 0.0)
+            time.sleep(0.2)
         reports = [trainee.result(), watcher.result()]
+    assert max(rates) > 0, rates
     for report in reports:
         assert report["frames"] > 0, report
         assert report["time_to_first_frame_ms"] is not None
 
     seen = client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()
     assert seen["state"] == "active"
+    assert wait_until(
+        lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
+            "frames_sent"] >= max(r["frames"] for r in reports), 5,
+    )  # fmt: skip
     assert wait_until(
         lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
             "first_frame_at"] is not None, 5,
