@@ -12,13 +12,17 @@ import sys
 import structlog
 
 
-def configure_logging(level: str = "info", json: bool = True) -> None:
+def configure_logging(level: str = "info", *, json_lines: bool = True) -> None:
+    """Called once by each process entry point, never at import time, so tests and
+    embedding applications keep their own configuration."""
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(
         stream=sys.stderr, level=max(numeric, logging.WARNING), format="%(message)s"
     )
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[

@@ -127,7 +127,7 @@ def create_app(
 
 def create_app_from_env() -> FastAPI:
     """For `uvicorn --factory orchestrator.app:create_app_from_env` (e.g. in a pod)."""
-    from orchestrator.logs import configure_logging
+    from ixstream.logs import configure_logging
 
     settings = OrchestratorSettings()
     configure_logging(json_lines=settings.log_json)

@@ -41,8 +41,8 @@ def up(
     import uvicorn
     from pydantic import ValidationError
 
+    from ixstream.logs import configure_logging
     from orchestrator.app import create_app
-    from orchestrator.logs import configure_logging
     from orchestrator.settings import OrchestratorSettings
 
     overrides: dict[str, Any] = {"port": port, "host": host}
