@@ -73,11 +73,13 @@ class StreamerProcess:
         return self.proc.returncode
 
 
-def start_streamer(tmp: Path, *args: str, session_id: str | None = "s-test") -> StreamerProcess:
+def start_streamer(
+    tmp: Path, *args: str, session_id: str | None = "s-test", env: dict[str, str] | None = None
+) -> StreamerProcess:
     secret = generate_secret()
     port_file = tmp / "port"
     log_path = tmp / "streamer.log"
-    env = {**os.environ, "IXS_STREAMER_JWT_SECRET": secret, "IXS_LOG_LEVEL": "info"}
+    env = {**os.environ, **(env or {}), "IXS_STREAMER_JWT_SECRET": secret, "IXS_LOG_LEVEL": "info"}
     cmd = [
         sys.executable, "-m", "ixstream", "stream",
         "--port", "0", "--port-file", str(port_file), "--ice-host", "127.0.0.1",
@@ -110,10 +112,12 @@ def start_streamer(tmp: Path, *args: str, session_id: str | None = "s-test") -> 
 def streamer_factory(tmp_path: Path) -> Iterator[Callable[..., StreamerProcess]]:
     started: list[StreamerProcess] = []
 
-    def make(*args: str, session_id: str | None = "s-test") -> StreamerProcess:
+    def make(
+        *args: str, session_id: str | None = "s-test", env: dict[str, str] | None = None
+    ) -> StreamerProcess:
         tmp = tmp_path / f"streamer{len(started)}"
         tmp.mkdir()
-        process = start_streamer(tmp, *args, session_id=session_id)
+        process = start_streamer(tmp, *args, session_id=session_id, env=env)
         started.append(process)
         return process
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer
+from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy
 
 _original_get_host_addresses = aioice.ice.get_host_addresses
 
@@ -34,15 +34,18 @@ def configure_host_addresses(addresses: Sequence[str] | None) -> None:
     aioice.ice.get_host_addresses = get_host_addresses
 
 
-def rtc_configuration(servers: Sequence[Any]) -> RTCConfiguration:
+def rtc_configuration(servers: Sequence[Any], relay_only: bool = False) -> RTCConfiguration:
     """An RTCConfiguration with exactly these ICE servers: an empty list stays empty.
 
     `servers` are objects with `urls`, `username` and `credential` (settings'
-    `IceServer`, or the same shape from a client's config).
+    `IceServer`, or the same shape from a client's config). `relay_only` is the
+    W3C "relay" transport policy: media only through TURN, as a site that must
+    not expose host addresses requires.
     """
     return RTCConfiguration(
         iceServers=[
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
             for s in servers
-        ]
+        ],
+        iceTransportPolicy=RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL,
     )

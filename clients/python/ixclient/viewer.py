@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -83,6 +84,8 @@ class ViewerClient:
         pose_hz: float = 60.0,
         ice_hosts: list[str] | None = None,
         marker_release: bool = True,
+        ice_servers: Sequence[Any] = (),
+        relay_only: bool = False,
     ) -> None:
         if codec not in _MIME:
             raise ValueError(f"codec must be one of {', '.join(_MIME)}, got {codec!r}")
@@ -106,6 +109,8 @@ class ViewerClient:
         self._ice_hosts = ice_hosts if ice_hosts is not None else _loopback_hosts(url)
         self.bad_server_messages = 0
         self._marker_release = marker_release
+        self._ice_servers = list(ice_servers)
+        self._relay_only = relay_only
 
     async def __aenter__(self) -> ViewerClient:
         await self.connect()
@@ -119,7 +124,7 @@ class ViewerClient:
     async def connect(self) -> None:
         configure_host_addresses(self._ice_hosts)
         self.measure = Measurements()
-        pc = RTCPeerConnection(rtc_configuration([]))
+        pc = RTCPeerConnection(rtc_configuration(self._ice_servers, relay_only=self._relay_only))
         self._pc = pc
         receive_hook.install(self._marker_release)  # no await until the receiver exists
         transceiver = pc.addTransceiver("video", direction="recvonly")
@@ -331,6 +336,16 @@ class ViewerClient:
                 "encode": summary(m.server_encode_ms),
             },
         }
+
+    def offered_candidate_types(self) -> list[str]:
+        """The ICE candidate types (host, srflx, relay) in the offer this client sent."""
+        if self._pc is None or self._pc.localDescription is None:
+            return []
+        return [
+            line.split(" typ ")[1].split()[0]
+            for line in self._pc.localDescription.sdp.splitlines()
+            if line.startswith("a=candidate:") and " typ " in line
+        ]
 
     async def request_keyframe(self) -> None:
         """Sends a Picture Loss Indication (RFC 4585 §6.3.1), as a decoder that lost sync would."""
