@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.api.context import AppContext
 from orchestrator.api.problems import Problem, install_problem_handlers
-from orchestrator.api.routes import health, me, sessions, web, whep
+from orchestrator.api.routes import health, me, scenarios, sessions, web, whep
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
@@ -33,6 +33,7 @@ from orchestrator.backends.kubernetes import KubernetesBackend
 from orchestrator.backends.kubernetes_fleet import WarmFleet
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.metrics import OrchestratorMetrics
+from orchestrator.scenario_library import ScenarioLibrary
 from orchestrator.scenarios import ScenarioCatalogue
 from orchestrator.sessions.journal import SessionJournal
 from orchestrator.sessions.service import SessionService
@@ -71,7 +72,12 @@ def create_app(
             audit=audit,
             metrics=OrchestratorMetrics(registry),
             clock=the_clock,
-            catalogue=ScenarioCatalogue(settings.scenes_dir),
+            catalogue=ScenarioCatalogue(
+                settings.scenes_dir,
+                ScenarioLibrary(
+                    settings.scenario_dir, [settings.scenes_dir] if settings.scenes_dir else []
+                ),
+            ),
         )
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
         fleet = (
@@ -90,6 +96,7 @@ def create_app(
                 authenticator=Authenticator(settings),
                 registry=registry,
                 proxy=proxy,
+                audit=audit,
                 fleet=fleet,
             )
             log.info(
@@ -119,6 +126,7 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(sessions.router)
+    app.include_router(scenarios.router)
     app.include_router(me.router)
     app.include_router(whep.router)
     web.mount_web_client(app, settings.web_root)

@@ -27,6 +27,7 @@ class AuditAction(StrEnum):
     FAIL = "session.fail"
     ADOPT = "session.adopt"
     REAP = "streamer.reap"
+    SCENARIO_PUT = "scenario.put"
 
 
 #: The actor recorded when the orchestrator itself acts (timeouts, reaper, shutdown).

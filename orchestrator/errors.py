@@ -55,6 +55,27 @@ class UnknownScenarioError(OrchestratorError):
     """The requested scenario is not in the catalogue."""
 
 
+class ScenarioNotFoundError(OrchestratorError):
+    """No scenario document with that id in the library."""
+
+
+class ScenarioInvalidError(OrchestratorError):
+    """An uploaded scenario document fails validation; `errors` locate each problem
+    (line, field, message) so an editor can point at it."""
+
+    def __init__(self, detail: str, errors: list[dict[str, object]]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+class ScenarioTooLargeError(OrchestratorError):
+    """An uploaded scenario document is over the size limit."""
+
+
+class UnsupportedMediaTypeError(OrchestratorError):
+    """The request body is not in a media type this endpoint reads."""
+
+
 class CapacityExhaustedError(OrchestratorError):
     """Every session slot is taken and the caller did not ask to wait."""
 

@@ -9,6 +9,11 @@ Each scenario has a title and a description for people choosing one (the web cli
 shows them). A scene's come from an optional text file beside it, `<stem>.txt`: the
 first line is the title, the rest the description; without one, the title is made from
 the file name and there is no description. Plain text, so an author needs no tooling.
+
+Scenario documents in the library (`orchestrator.scenario_library`, issue 6) are listed
+too, after those, by id, with their title, summary and domain. Until the streamer runs
+their triggers, a session for one streams its first scene (from `scenes_dir`) as a
+plain scene, or the sample scene while that file is missing.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ixstream.scenario import Scenario as ScenarioDocument
 from orchestrator.backends.base import Source
 from orchestrator.errors import UnknownScenarioError
+from orchestrator.scenario_library import ScenarioLibrary
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -30,6 +37,9 @@ class Scenario:
     scene: str | None = None
     title: str = ""
     description: str | None = None
+    #: For scenario documents only: their domain and expected duration.
+    domain: str | None = None
+    expected_duration_min: float | None = None
 
 
 BUILT_IN = (
@@ -68,8 +78,9 @@ def _scene_scenario(name: str, path: Path) -> Scenario:
 
 
 class ScenarioCatalogue:
-    def __init__(self, scenes_dir: Path | None) -> None:
+    def __init__(self, scenes_dir: Path | None, library: ScenarioLibrary | None = None) -> None:
         self._scenes_dir = scenes_dir
+        self.library = library
 
     def all(self) -> list[Scenario]:
         found = {s.name: s for s in BUILT_IN}
@@ -78,7 +89,25 @@ class ScenarioCatalogue:
                 name = path.stem.lower()
                 if SCENARIO_NAME.match(name) and name not in found:
                     found[name] = _scene_scenario(name, path)
+        if self.library is not None:
+            for document in self.library.all():
+                found.setdefault(document.id, self._document_scenario(document))
         return list(found.values())
+
+    def _document_scenario(self, document: ScenarioDocument) -> Scenario:
+        scene = None
+        if self._scenes_dir is not None:
+            path = self._scenes_dir / document.scenes[0].path
+            scene = str(path.resolve()) if path.is_file() else None
+        return Scenario(
+            document.id,
+            "scene",
+            scene,
+            document.title,
+            document.summary,
+            domain=document.domain,
+            expected_duration_min=document.expected_duration_min,
+        )
 
     def get(self, name: str) -> Scenario:
         for scenario in self.all():

@@ -133,6 +133,12 @@ class OrchestratorSettings(BaseSettings):
         default=None,
         description="Folder of `.glb` scenes; each file is a scenario named by its stem.",
     )
+    scenario_dir: Path = Field(
+        # The checkout's library, wherever the process starts; deployments mount their own.
+        default_factory=lambda: Path(__file__).resolve().parent.parent / "scenarios",
+        description="The scenario library: one `<id>.yaml` scenario document per file "
+        "(docs/scenarios.md); instructors and operators upload through the API.",
+    )
     default_width: int = Field(
         default=1280, ge=16, le=7680, description="Default frame width, pixels."
     )

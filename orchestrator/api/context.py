@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client import CollectorRegistry
 
+from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
 from orchestrator.backends.kubernetes_fleet import WarmFleet
@@ -23,6 +24,8 @@ class AppContext:
     registry: CollectorRegistry
     #: Forwards WHEP requests to streamers; one pooled client per app.
     proxy: httpx.AsyncClient
+    #: Where routes record actions that are not the session service's (scenario uploads).
+    audit: AuditLog
     #: The cluster-wide warm pool on Kubernetes (None elsewhere: the service's own pool).
     fleet: WarmFleet | None = None
 

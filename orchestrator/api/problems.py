@@ -32,7 +32,9 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong with this request, and what to do.")
     instance: str | None = Field(default=None, description="The request path.")
     errors: list[dict[str, Any]] | None = Field(
-        default=None, description="Validation errors (422 only), as pydantic reports them."
+        default=None,
+        description="Validation errors (422 only): as pydantic reports them for a request, "
+        "`line`, `field`, `message` for a scenario document.",
     )
 
 
@@ -46,6 +48,10 @@ STATUS_OF: tuple[tuple[type[e.OrchestratorError], int, str], ...] = (
     (e.SessionNotReadyError, 409, "session-not-ready"),
     (e.SessionGoneError, 410, "session-gone"),
     (e.UnknownScenarioError, 422, "unknown-scenario"),
+    (e.ScenarioNotFoundError, 404, "scenario-not-found"),
+    (e.ScenarioInvalidError, 422, "invalid-scenario"),
+    (e.ScenarioTooLargeError, 413, "scenario-too-large"),
+    (e.UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (e.QueueFullError, 429, "queue-full"),
     (e.CapacityExhaustedError, 429, "capacity-exhausted"),
     (e.BackendError, 503, "backend-unavailable"),
@@ -89,7 +95,10 @@ def problem_for(exc: e.OrchestratorError, instance: str | None) -> JSONResponse:
     retry = getattr(exc, "retry_after_s", None)
     if retry is not None:
         headers["Retry-After"] = str(retry)
-    return problem_response(status, exc.detail, slug=slug, instance=instance, headers=headers)
+    errors = exc.errors if isinstance(exc, e.ScenarioInvalidError) else None
+    return problem_response(
+        status, exc.detail, slug=slug, instance=instance, headers=headers, errors=errors
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

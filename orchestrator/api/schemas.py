@@ -123,6 +123,12 @@ class ScenarioOut(BaseModel):
     description: str | None = Field(
         default=None, description="What the scenario trains or checks; null if none given."
     )
+    domain: str | None = Field(
+        default=None, description="Scenario documents only: police, fire, industrial_safety…"
+    )
+    expected_duration_min: float | None = Field(
+        default=None, description="Scenario documents only: expected duration, minutes."
+    )
 
 
 class MeOut(BaseModel):

@@ -1,4 +1,5 @@
-"""The scenario catalogue: two built-ins plus one scenario per .glb file."""
+"""The scenario catalogue: two built-ins, one scenario per .glb file, then the library's
+valid scenario documents."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import UnknownScenarioError
+from orchestrator.scenario_library import ScenarioLibrary
 from orchestrator.scenarios import ScenarioCatalogue
 
 
@@ -26,3 +28,23 @@ def test_each_glb_file_becomes_a_scenario_named_by_its_stem(tmp_path: Path) -> N
 def test_an_unknown_scenario_names_the_known_ones() -> None:
     with pytest.raises(UnknownScenarioError, match="known scenarios: sample, test-pattern"):
         ScenarioCatalogue(None).get("moon-landing")
+
+
+def test_library_documents_follow_the_built_ins_and_play_their_first_scene() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assets = root / "streamer" / "assets"
+    catalogue = ScenarioCatalogue(assets, ScenarioLibrary(root / "scenarios", [assets]))
+    by_name = {s.name: s for s in catalogue.all()}
+    traffic = by_name["traffic-stop-night"]
+    assert traffic.title == "Traffic stop at night"
+    assert traffic.domain == "police"
+    assert traffic.scene == str((assets / "street_corner.glb").resolve())
+    assert by_name["gas-leak-warehouse"].scene == str((assets / "warehouse.glb").resolve())
+
+
+def test_a_library_file_that_does_not_validate_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("format: 1\nid: broken\n")
+    assert [s.name for s in ScenarioCatalogue(None, ScenarioLibrary(tmp_path)).all()] == [
+        "sample",
+        "test-pattern",
+    ]

@@ -1,5 +1,5 @@
-"""`/v1/sessions`: create, read, list, end, spectate; plus the scenario catalogue and
-the (operator-only) warm pool view."""
+"""`/v1/sessions`: create, read, list, end, spectate; plus the (operator-only) warm pool
+view. The scenario catalogue and library are `routes/scenarios.py`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from orchestrator.api.deps import Context, CurrentPrincipal, Service, public_bas
 from orchestrator.api.problems import problem_responses
 from orchestrator.api.schemas import (
     PoolStatus,
-    ScenarioOut,
     SessionCreate,
     SessionList,
     SessionOut,
@@ -213,16 +212,6 @@ async def join_as_spectator(
         expires_at=expires,
         whep_url=whep_url(request, context, session_id),
     )
-
-
-@router.get("/scenarios", response_model=list[ScenarioOut], tags=["scenarios"])
-async def list_scenarios(principal: CurrentPrincipal, context: Context) -> list[ScenarioOut]:
-    """The scenarios sessions can ask for."""
-    catalogue = context.service.catalogue
-    return [
-        ScenarioOut(name=s.name, source=s.source, title=s.title, description=s.description)
-        for s in catalogue.all()
-    ]
 
 
 @router.get(
