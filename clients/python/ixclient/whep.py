@@ -21,6 +21,7 @@ class WhepSession:
         self.url = url
         self.token = token
         self.resource_url: str | None = None
+        self.close_error: str | None = None  # why the DELETE failed, when it did
         self._http = httpx.AsyncClient(timeout=timeout_s)
 
     def _headers(self) -> dict[str, str]:
@@ -45,7 +46,9 @@ class WhepSession:
             if self.resource_url is not None:
                 await self._http.delete(self.resource_url, headers=self._headers())
                 self.resource_url = None
-        except httpx.HTTPError:
-            pass  # the server may be gone already; nothing is left to release then
+        except httpx.HTTPError as exc:
+            # The server may be gone (crashed, or it ended the session): nothing is left
+            # to release there, but callers that report on the session should know.
+            self.close_error = f"{type(exc).__name__}: {exc}"
         finally:
             await self._http.aclose()
