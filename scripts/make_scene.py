@@ -34,8 +34,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import trimesh
-from trimesh.visual import TextureVisuals
-from trimesh.visual.material import PBRMaterial
+from meshkit import merge, translation, with_material
 
 OUTPUT = Path(__file__).resolve().parents[1] / "streamer" / "assets" / "street_corner.glb"
 SEED = 20240611  # fixes which windows are lit
@@ -91,12 +90,6 @@ MATERIALS: dict[str, tuple[Vec3, Vec3]] = {
 # ---------------------------------------------------------------- geometry
 
 
-def translation(x: float, y: float, z: float) -> Matrix:
-    m = np.eye(4)
-    m[:3, 3] = (x, y, z)
-    return m
-
-
 def rotation_y(degrees: float) -> Matrix:
     return np.asarray(trimesh.transformations.rotation_matrix(math.radians(degrees), (0, 1, 0)))
 
@@ -117,7 +110,10 @@ def box(size: Vec3, centre: Vec3 = (0.0, 0.0, 0.0), yaw: float = 0.0) -> trimesh
 
 
 def slab(x0: float, x1: float, y0: float, y1: float, z0: float, z1: float) -> trimesh.Trimesh:
-    """An axis-aligned box given by its extents, the natural way to lay out streets."""
+    """An axis-aligned box given by its extents, the natural way to lay out streets.
+
+    Built through `box` (not meshkit.slab) so the shipped asset keeps its exact bytes.
+    """
     return box((x1 - x0, y1 - y0, z1 - z0), ((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2))
 
 
@@ -275,36 +271,12 @@ class SceneBuilder:
     def build(self) -> trimesh.Scene:
         for node, (parent, material, meshes) in self.parts.items():
             self.scene.add_geometry(
-                with_material(merge(meshes), material),
+                with_material(merge(meshes), material, *MATERIALS[material]),
                 node_name=node,
                 geom_name=node,
                 parent_node_name=parent,
             )
         return self.scene
-
-
-def merge(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
-    """Concatenates plain meshes (trimesh's own concatenate wants scipy for visuals)."""
-    vertices, faces, offset = [], [], 0
-    for mesh in meshes:
-        vertices.append(np.asarray(mesh.vertices))
-        faces.append(np.asarray(mesh.faces) + offset)
-        offset += len(mesh.vertices)
-    return trimesh.Trimesh(vertices=np.vstack(vertices), faces=np.vstack(faces), process=False)
-
-
-def with_material(mesh: trimesh.Trimesh, name: str) -> trimesh.Trimesh:
-    base, emissive = MATERIALS[name]
-    mesh.visual = TextureVisuals(
-        material=PBRMaterial(
-            name=name,
-            baseColorFactor=[*base, 1.0],
-            emissiveFactor=list(emissive),
-            metallicFactor=0.0,
-            roughnessFactor=0.8,
-        )
-    )
-    return mesh
 
 
 # ---------------------------------------------------------------- streets
@@ -644,11 +616,15 @@ def add_car(b: SceneBuilder, spec: CarSpec, at: Vec3, yaw: float) -> None:
 
 
 def tyre_mesh() -> trimesh.Trimesh:
-    return with_material(cylinder(0.34, 0.24, (0.0, 0.0, 0.0), "x", sections=18), "rubber")
+    return with_material(
+        cylinder(0.34, 0.24, (0.0, 0.0, 0.0), "x", sections=18), "rubber", *MATERIALS["rubber"]
+    )
 
 
 def hub_mesh() -> trimesh.Trimesh:
-    return with_material(cylinder(0.2, 0.2, (0.0, 0.0, 0.0), "x", sections=10), "hubcap")
+    return with_material(
+        cylinder(0.2, 0.2, (0.0, 0.0, 0.0), "x", sections=10), "hubcap", *MATERIALS["hubcap"]
+    )
 
 
 def add_police_livery(b: SceneBuilder, car: str) -> None:

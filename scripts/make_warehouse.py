@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import trimesh
-from trimesh.visual import TextureVisuals
-from trimesh.visual.material import PBRMaterial
+from meshkit import merge, slab, translation, with_material
 
 OUTPUT = Path(__file__).resolve().parents[1] / "streamer" / "assets" / "warehouse.glb"
 
@@ -57,20 +56,6 @@ MATERIALS: dict[str, tuple[Vec3, Vec3]] = {
 }
 
 
-def translation(x: float, y: float, z: float) -> Matrix:
-    m = np.eye(4)
-    m[:3, 3] = (x, y, z)
-    return m
-
-
-def slab(x0: float, x1: float, y0: float, y1: float, z0: float, z1: float) -> trimesh.Trimesh:
-    mesh: trimesh.Trimesh = trimesh.creation.box(
-        extents=(x1 - x0, y1 - y0, z1 - z0),
-        transform=translation((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2),
-    )
-    return mesh
-
-
 def upright_cylinder(radius: float, height: float, base: Vec3) -> trimesh.Trimesh:
     orient = np.asarray(trimesh.transformations.rotation_matrix(-math.pi / 2, (1, 0, 0)))
     mesh: trimesh.Trimesh = trimesh.creation.cylinder(
@@ -80,16 +65,6 @@ def upright_cylinder(radius: float, height: float, base: Vec3) -> trimesh.Trimes
         transform=translation(base[0], base[1] + height / 2, base[2]) @ orient,
     )
     return mesh
-
-
-def merge(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
-    """Concatenates plain meshes (trimesh's own concatenate wants scipy for visuals)."""
-    vertices, faces, offset = [], [], 0
-    for mesh in meshes:
-        vertices.append(np.asarray(mesh.vertices))
-        faces.append(np.asarray(mesh.faces) + offset)
-        offset += len(mesh.vertices)
-    return trimesh.Trimesh(vertices=np.vstack(vertices), faces=np.vstack(faces), process=False)
 
 
 class Builder:
@@ -103,17 +78,7 @@ class Builder:
         return name
 
     def add(self, node: str, material: str, *meshes: trimesh.Trimesh, parent: str) -> None:
-        mesh = merge(list(meshes))
-        base, emissive = MATERIALS[material]
-        mesh.visual = TextureVisuals(
-            material=PBRMaterial(
-                name=material,
-                baseColorFactor=[*base, 1.0],
-                emissiveFactor=list(emissive),
-                metallicFactor=0.0,
-                roughnessFactor=0.8,
-            )
-        )
+        mesh = with_material(merge(list(meshes)), material, *MATERIALS[material])
         self.scene.add_geometry(mesh, node_name=node, geom_name=node, parent_node_name=parent)
 
 

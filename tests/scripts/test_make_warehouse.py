@@ -13,6 +13,9 @@ ASSET = ROOT / "streamer" / "assets" / "warehouse.glb"
 
 
 def load_script() -> ModuleType:
+    # A script run directly finds its sibling meshkit.py on sys.path[0]; mirror that.
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("make_warehouse", SCRIPT)
     assert spec is not None
     assert spec.loader is not None
