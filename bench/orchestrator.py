@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from ixclient.stats import summary as stats_summary
 from ixclient.viewer import ViewerClient
 from orchestrator.auth import mint_api_token
 from orchestrator.identity import Role
@@ -47,17 +48,8 @@ TARGETS = {"warm_start_p50_ms": 250, "cold_start_p50_ms": 2000, "density_720p30"
 FPS_FLOOR = 29.0
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return round(ordered[index], 1)
-
-
 def summary(values: list[float]) -> dict[str, Any]:
-    return {"p50": percentile(values, 50), "p95": percentile(values, 95),
-            "p99": percentile(values, 99), "n": len(values)}  # fmt: skip
+    return stats_summary(values, (50, 95, 99))
 
 
 class Orchestrator:

@@ -16,13 +16,16 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
-def summary(values: list[float]) -> dict[str, float | int | None]:
-    p50, p95 = percentile(values, 50), percentile(values, 95)
-    return {
-        "p50": None if p50 is None else round(p50, 2),
-        "p95": None if p95 is None else round(p95, 2),
-        "samples": len(values),
-    }
+def summary(
+    values: list[float], quantiles: tuple[int, ...] = (50, 95)
+) -> dict[str, float | int | None]:
+    """`{"p50": …, "p95": …, "samples": n}` (other quantiles on request), rounded to 0.01."""
+    result: dict[str, float | int | None] = {}
+    for q in quantiles:
+        value = percentile(values, q)
+        result[f"p{q}"] = None if value is None else round(value, 2)
+    result["samples"] = len(values)
+    return result
 
 
 @dataclass
