@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from streamer.auth import Role, generate_secret, mint_token
+from tests.metrics import scrape
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 60.0  # generous: CI machines are shared; tests never time the start-up
@@ -41,22 +42,9 @@ class StreamerProcess:
     def token(self, role: Role = "trainee", session_id: str | None = None) -> str:
         return mint_token(self.secret, role, session_id or self.session_id, subject=f"test-{role}")
 
-    def metrics(self) -> str:
-        return httpx.get(f"{self.base_url}/metrics", timeout=5).text
-
     def metric(self, name: str, **labels: str) -> float:
-        """The value of one sample, 0.0 when absent (Prometheus text format)."""
-        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-        total = 0.0
-        for line in self.metrics().splitlines():
-            if line.startswith("#") or not line.startswith(name):
-                continue
-            key, _, value = line.rpartition(" ")
-            if key == name and not want:
-                return float(value)
-            if key.startswith(name + "{") and all(f'{k}="{v}"' in key for k, v in labels.items()):
-                total += float(value)
-        return total
+        """The sum of one metric's samples matching `labels`, 0.0 when absent."""
+        return scrape(self.base_url, name, **labels)
 
     def status(self) -> dict[str, object]:
         body: dict[str, object] = httpx.get(f"{self.base_url}/v1/status", timeout=5).json()

@@ -33,6 +33,7 @@ from playwright.async_api import Browser, Page, Route, async_playwright
 from orchestrator.auth import mint_api_token
 from orchestrator.identity import Role
 from tests.browser import CHROMIUM, FLAGS
+from tests.metrics import scrape
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_ROOT = ROOT / "clients" / "web"
@@ -89,15 +90,7 @@ class Orchestrator:
     def streamer_metric(self, session_id: str, name: str, **labels: str) -> float:
         """The sum of a streamer's Prometheus samples matching `labels` (0 when absent)."""
         port = self.streamer_record(session_id)["port"]
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        total = 0.0
-        for line in text.splitlines():
-            key, _, value = line.rpartition(" ")
-            if line.startswith("#") or not (key == name or key.startswith(name + "{")):
-                continue
-            if all(f'{k}="{v}"' in key for k, v in labels.items()):
-                total += float(value)
-        return total
+        return scrape(f"http://127.0.0.1:{port}", name, **labels)
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
