@@ -28,11 +28,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route
 
 from orchestrator.auth import mint_api_token
 from orchestrator.identity import Role
-from tests.browser import CHROMIUM, FLAGS
+from tests.browser import chromium
 from tests.metrics import scrape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,17 +173,9 @@ def orchestrator(orchestrator_process: Orchestrator) -> Iterator[Orchestrator]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    """Headless Chromium as tests/browser.py launches it."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=FLAGS, headless=True
-        )
-        try:
-            yield instance
-        finally:
-            await instance.close()
+    """Headless Chromium, launched the one way tests/browser.py does."""
+    async with chromium() as instance:
+        yield instance
 
 
 async def new_page(browser: Browser, width: int = 1280, height: int = 720) -> Page:
