@@ -77,6 +77,9 @@ class InteractiveObject(_Part):
     )
     label: str | None = Field(default=None, max_length=120, description="For the instructor.")
     visible: bool = Field(default=True, description="Shown when the scenario begins.")
+    lit: bool = Field(
+        default=True, description="For `light` objects: switched on when the scenario begins."
+    )
 
 
 class WaypointPath(_Part):
@@ -125,10 +128,12 @@ class InstructorEvent(_Part):
 
 
 class Zone(_Part):
-    """A sphere the trainee's head enters."""
+    """A circle on the floor plan: the trainee is in it while standing within `radius_m`
+    of `center`, measured horizontally (x and z; height is ignored, so a zone drawn on
+    the floor works for a trainee of any height, seated or standing)."""
 
     center: Vec3
-    radius_m: Finite = Field(gt=0, le=1000, description="Radius, metres.")
+    radius_m: Finite = Field(gt=0, le=1000, description="Radius, metres, on the floor plan.")
 
 
 class TimeElapsed(_Part):
@@ -139,7 +144,7 @@ class TimeElapsed(_Part):
 
 
 class EntersZone(_Part):
-    """Fires when the trainee's head enters a zone."""
+    """Fires when the trainee steps into a zone (again each time, unless `once`)."""
 
     kind: Literal["enters_zone"]
     zone: Zone

@@ -104,7 +104,7 @@ def test_a_duration_that_is_not_a_number_is_refused() -> None:
 def test_an_empty_waypoint_path_is_refused() -> None:
     old = "    points:\n      - [-3.0, 0.0, 2.0]\n      - [-3.0, 0.0, -6.0]\n"
     message = refusal(GAS, old + "      - [0.0, 0.0, -11.0]\n", "    points: []\n")
-    assert f"{GAS}:41: paths[0].points: List should have at least 1 item" in message
+    assert f"{GAS}:42: paths[0].points: List should have at least 1 item" in message
 
 
 def test_an_outcome_outside_the_allowed_set_is_refused() -> None:
@@ -129,7 +129,7 @@ def test_switching_an_object_that_is_not_a_light_is_refused() -> None:
 
 def test_moving_an_actor_along_an_unknown_path_is_refused() -> None:
     message = refusal(GAS, "path: coworker-to-north-exit", "path: coworker-to-roof")
-    assert f"{GAS}:83: triggers[2].then[1].path: no path named 'coworker-to-roof'" in message
+    assert f"{GAS}:84: triggers[2].then[1].path: no path named 'coworker-to-roof'" in message
 
 
 def test_an_id_that_is_not_a_slug_is_refused() -> None:
