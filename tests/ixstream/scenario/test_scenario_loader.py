@@ -129,7 +129,7 @@ def test_switching_an_object_that_is_not_a_light_is_refused() -> None:
 
 def test_moving_an_actor_along_an_unknown_path_is_refused() -> None:
     message = refusal(GAS, "path: coworker-to-north-exit", "path: coworker-to-roof")
-    assert f"{GAS}:84: triggers[2].then[1].path: no path named 'coworker-to-roof'" in message
+    assert f"{GAS}:85: triggers[2].then[1].path: no path named 'coworker-to-roof'" in message
 
 
 def test_an_id_that_is_not_a_slug_is_refused() -> None:
