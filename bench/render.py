@@ -4,7 +4,9 @@ Measures the SceneRenderer on the sample scene at `width` x `height` mono and
 at twice that in each direction as side-by-side stereo (2560x1440 by default,
 each eye 1280x1440). The baseline runs in the same process on the same
 frames: read RGBA back, then `av.VideoFrame.from_ndarray(...).reformat(
-format="yuv420p")`, the obvious CPU path.
+format="yuv420p")`, the obvious CPU path. `scene_state` prices a running
+scenario: the traffic-stop scenario's dynamic nodes and lights, driven by a
+changing SceneState every frame, against the plain baked scene.
 
 Usage: python -m bench.render [--width W --height H --frames N]  (prints JSON)
 """
@@ -26,9 +28,12 @@ from streamer.render.egl import create_headless_gl
 from streamer.render.factory import default_scene_path
 from streamer.render.gltf import SceneGeometry, load_scene
 from streamer.render.scene import SceneRenderer
-from streamer.render.source import Pose, RenderRequest
+from streamer.render.source import Pose, RenderRequest, SceneState
 
 WARMUP_FRAMES = 5
+# scenarios/traffic-stop-night.yaml's object nodes and lights
+DYNAMIC_NODES = ("police_car", "light_bar_red", "light_bar_blue", "civilian_car", "crosswalk")
+DYNAMIC_LIGHTS = ("light_bar_red", "light_bar_blue", "streetlamp_3")
 
 
 def run(width: int = 1280, height: int = 720, frames: int = 120) -> dict[str, Any]:
@@ -36,6 +41,8 @@ def run(width: int = 1280, height: int = 720, frames: int = 120) -> dict[str, An
     scene = load_scene(default_scene_path())
     mono = _measure(scene, width, height, stereo=False, frames=frames)
     stereo = _measure(scene, width * 2, height * 2, stereo=True, frames=frames)
+    plain_ms = _render_ms(scene, width, height, frames, dynamic=False)
+    state_ms = _render_ms(scene, width, height, frames, dynamic=True)
     return {
         "scene": default_scene_path().name,
         "triangles": scene.triangle_count,
@@ -46,7 +53,48 @@ def run(width: int = 1280, height: int = 720, frames: int = 120) -> dict[str, An
         f"stereo_{width * 2}x{height * 2}": {
             k: v for k, v in stereo.items() if k not in ("renderer", "is_hardware")
         },
+        f"scene_state_{width}x{height}": {
+            "plain_render_ms": _percentiles(plain_ms),
+            "with_state_render_ms": _percentiles(state_ms),
+            "ratio": round(float(np.median(state_ms) / np.median(plain_ms)), 3),
+        },
     }
+
+
+def _render_ms(
+    scene: SceneGeometry, width: int, height: int, frames: int, *, dynamic: bool
+) -> list[float]:
+    """Render times of the plain scene, or of the scenario's dynamic scene under a state."""
+    renderer = SceneRenderer(
+        create_headless_gl(),
+        scene,
+        width,
+        height,
+        dynamic_nodes=DYNAMIC_NODES if dynamic else (),
+        dynamic_lights=DYNAMIC_LIGHTS if dynamic else (),
+    )
+    try:
+        render_ms = []
+        for i in range(WARMUP_FRAMES + frames):
+            request = _request(i)
+            if dynamic:
+                request = RenderRequest(i, request.scene_time_s, request.head, state=_state(i))
+            frame = renderer.render(request)
+            if i >= WARMUP_FRAMES:
+                render_ms.append(frame.render_s * 1e3)
+    finally:
+        renderer.close()
+    return render_ms
+
+
+def _state(i: int) -> SceneState:
+    """The stopped car rolling, the bars flashing, the lamp dimming, smoke rising."""
+    flash = 1.0 if i % 20 < 10 else 0.0
+    return SceneState(
+        offsets={"civilian_car": (0.0, 0.0, -0.02 * i)},
+        light_gains={"light_bar_red": flash, "light_bar_blue": 1.0 - flash, "streetlamp_3": 0.5},
+        fog_density=min(i / 400.0, 0.3),
+    )
 
 
 def _measure(

@@ -15,6 +15,7 @@ clusters).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +71,10 @@ class Clusters:
     def __len__(self) -> int:
         return len(self.first)
 
+    def moved(self, offsets: F32) -> Clusters:
+        """The same ranges with each sphere translated by its row of `offsets` (k, 3)."""
+        return Clusters(self.first, self.count, self.centre + offsets, self.radius)
+
 
 def frustum_planes(view_projection: F32) -> F32:
     """The six clip planes (a, b, c, d), normalised, of a view-projection matrix.
@@ -98,10 +103,17 @@ def visible_mask(clusters: Clusters, view_projections: list[F32]) -> npt.NDArray
 def visible_ranges(clusters: Clusters, view_projections: list[F32]) -> list[tuple[int, int]]:
     """(first, count) vertex ranges to draw, adjacent visible clusters merged."""
     mask = visible_mask(clusters, view_projections)
+    return merged_ranges(
+        zip(clusters.first[mask].tolist(), clusters.count[mask].tolist(), strict=True)
+    )
+
+
+def merged_ranges(pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(first, count) pairs in ascending order, adjacent ones merged into one draw."""
     ranges: list[tuple[int, int]] = []
-    for first, count in zip(clusters.first[mask], clusters.count[mask], strict=True):
+    for first, count in pairs:
         if ranges and ranges[-1][0] + ranges[-1][1] == first:
-            ranges[-1] = (ranges[-1][0], ranges[-1][1] + int(count))
+            ranges[-1] = (ranges[-1][0], ranges[-1][1] + count)
         else:
-            ranges.append((int(first), int(count)))
+            ranges.append((first, count))
     return ranges

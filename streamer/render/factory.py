@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -31,11 +32,15 @@ def create_frame_source(
     height: int,
     stereo: bool = False,
     scene_path: Path | None = None,
+    dynamic_nodes: Sequence[str] = (),
+    dynamic_lights: Sequence[str] = (),
 ) -> FrameSource:
     """Builds a frame source. Call it on the thread that will render: a scene owns a GL context.
 
     The scene file is read before any GL context exists, so a bad path fails
-    fast and leaves nothing to clean up.
+    fast and leaves nothing to clean up. `dynamic_nodes` / `dynamic_lights`
+    are the nodes a scenario may hide, move or switch (SceneRenderer); the
+    test pattern has no scene and ignores them, and any RenderRequest.state.
     """
     if kind == "test-pattern":
         return TestPattern(width, height, stereo=stereo)
@@ -45,7 +50,15 @@ def create_frame_source(
     scene = load_scene(path)
     gl = create_headless_gl()
     try:
-        renderer = SceneRenderer(gl, scene, width, height, stereo=stereo)
+        renderer = SceneRenderer(
+            gl,
+            scene,
+            width,
+            height,
+            stereo=stereo,
+            dynamic_nodes=dynamic_nodes,
+            dynamic_lights=dynamic_lights,
+        )
     except Exception:
         gl.ctx.release()
         raise
@@ -58,6 +71,8 @@ def create_frame_source(
         hardware=gl.is_hardware,
         size=f"{width}x{height}",
         stereo=stereo,
+        dynamic_nodes=len(dynamic_nodes),
+        dynamic_lights=len(dynamic_lights),
         conversion=renderer.conversion,
         conversion_reason="shader packing on the GPU"
         if renderer.conversion == "gpu"

@@ -9,7 +9,7 @@ Shading inputs come from the glTF metallic-roughness material factors
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,9 @@ class SceneGeometry:
     `vertex_node` indexes `node_names` with the glTF node each vertex came
     from, so a renderer can animate or highlight named parts (a light bar, a
     casualty) without a draw call per node. `node_bounds` holds the world
-    bounding box of every named node, children included.
+    bounding box of every named node, children included. `parents` maps each
+    of those nodes to its parent (roots are absent), so a change to a parent
+    (hide the coworker) can reach the mesh nodes its vertices came from.
     """
 
     positions: F32  # (n, 3)
@@ -42,10 +44,18 @@ class SceneGeometry:
     vertex_node: npt.NDArray[np.uint16]  # (n,)
     node_names: tuple[str, ...]
     node_bounds: dict[str, Bounds]
+    parents: dict[str, str] = field(default_factory=dict)
 
     @property
     def triangle_count(self) -> int:
         return len(self.positions) // 3
+
+    def lineage(self, node: str) -> tuple[str, ...]:
+        """The node, its parent, its grandparent and so on up to a root."""
+        chain = [node]
+        while chain[-1] in self.parents:
+            chain.append(self.parents[chain[-1]])
+        return tuple(chain)
 
 
 def load_scene(path: Path) -> SceneGeometry:
@@ -66,6 +76,7 @@ def load_scene(path: Path) -> SceneGeometry:
         ),
         node_names=tuple(b.node for b in baked),
         node_bounds=_node_bounds(scene, baked),
+        parents=_parents(scene),
     )
 
 
@@ -173,6 +184,16 @@ def _vertex_colours(mesh: Any) -> npt.NDArray[np.float64] | None:
     scale = float(np.iinfo(array.dtype).max) if array.dtype.kind in "ui" else 1.0
     rgb: npt.NDArray[np.float64] = array[:, :3].astype(np.float64) / scale
     return rgb
+
+
+def _parents(scene: Any) -> dict[str, str]:
+    """Child -> parent for every node below the scene's root frame."""
+    root = scene.graph.base_frame
+    return {
+        str(child): str(parent)
+        for child, parent in scene.graph.transforms.parents.items()
+        if parent != root and child != root
+    }
 
 
 def _node_bounds(scene: Any, baked: list[_BakedNode]) -> dict[str, Bounds]:

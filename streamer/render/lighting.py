@@ -10,6 +10,7 @@ of lamplight need vertices a few metres apart.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,8 @@ class Look:
     strobe_range_m: float = 14.0
     strobe_period_s: float = 0.8
     mono_fov_y_deg: float = 60.0
+    smoke: Colour = (0.34, 0.34, 0.35)  # what fog fades to at scenario fog density 1
+    smoke_density_per_m: float = 0.9  # added at scenario fog 1: 6.5% contrast left at 3 m
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class PointLight:
     colour: Colour
     range_m: float
     strobe: int  # 0: steady; k: follows strobe k (1-based), as its lens does
+    node: str = ""  # the mesh node it stands for, so a scenario can switch it
 
 
 def strobe_gains(time_s: float, period_s: float) -> tuple[float, float]:
@@ -84,6 +88,7 @@ def scene_lights(scene: SceneGeometry, look: Look) -> list[PointLight]:
                 colour=_vec3(emissive * intensity),
                 range_m=look.strobe_range_m if strobe else look.bulb_range_m,
                 strobe=strobe,
+                node=name,
             )
         )
     return lights
@@ -104,12 +109,21 @@ def point_light_factor(positions: F32, normals: F32, light: PointLight) -> F32:
     return factor
 
 
-def bake_lighting(scene: SceneGeometry, lights: list[PointLight], look: Look) -> tuple[F32, F32]:
-    """(steady light per vertex, strobe factors per vertex (n, 2)).
+def bake_lighting(
+    scene: SceneGeometry,
+    lights: list[PointLight],
+    look: Look,
+    channels: Sequence[int] | None = None,
+    channel_count: int = len(STROBE_NODES),
+) -> tuple[F32, F32]:
+    """(steady light per vertex, switchable light factors per vertex (n, channel_count)).
 
     Steady light is irradiance from the sky, the moon and steady lamps; the
     renderer multiplies it by the base colour. Normals are flat per triangle,
     so directional terms are exact; point lights are interpolated.
+    `channels[i]` says where light i goes: 0 into the steady sum, k into
+    column k-1, which the renderer scales by a colour and gain every frame.
+    By default the strobes take channels 1 and 2 and every other lamp is steady.
     """
     n = scene.normals
     up = (n[:, 1:2] * 0.5 + 0.5).astype(np.float32)
@@ -117,11 +131,12 @@ def bake_lighting(scene: SceneGeometry, lights: list[PointLight], look: Look) ->
     moon = np.asarray(look.moon_direction, dtype=np.float32)
     moon /= np.linalg.norm(moon)
     light += np.maximum(n @ moon, 0.0)[:, None] * np.asarray(look.moon_colour)
-    strobes = np.zeros((len(n), len(STROBE_NODES)), dtype=np.float32)
-    for lamp in lights:
+    switchable = np.zeros((len(n), channel_count), dtype=np.float32)
+    chosen = [lamp.strobe for lamp in lights] if channels is None else channels
+    for lamp, channel in zip(lights, chosen, strict=True):
         factor = point_light_factor(scene.positions, n, lamp)
-        if lamp.strobe:
-            strobes[:, lamp.strobe - 1] += factor
+        if channel:
+            switchable[:, channel - 1] += factor
         else:
             light += factor[:, None] * np.asarray(lamp.colour)
-    return light.astype(np.float32), strobes
+    return light.astype(np.float32), switchable

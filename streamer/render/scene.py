@@ -19,19 +19,23 @@ with per-pixel branching measured 19.6 ms at 720p, these passes 3.8 ms.
 
 Lighting is baked per vertex when the renderer is built (the way engines bake
 lightmaps for static lights): ambient, moonlight and every steady point light
-are summed once in numpy; the two police strobes keep a per-vertex factor that
-the vertex shader scales each frame. llvmpipe runs vertex shaders on one
-thread and pays heavily for loops in fragment shaders, and this keeps both
-shaders to a few instructions. Surfaces that should show pools of lamplight
-need vertices a few metres apart (the sample scene's generator tessellates
-its streets and walls for this).
+are summed once in numpy; switchable lights (the two police strobes, and the
+lights a scenario controls) keep a per-vertex factor that the vertex shader
+scales each frame. Nodes a scenario may hide or move are declared up front and
+drawn from per-node vertex ranges with a per-node offset (dynamics.py).
+llvmpipe runs vertex shaders on one thread and pays heavily for loops in
+fragment shaders, and this keeps both shaders to a few instructions.
+Surfaces that should show pools of lamplight need vertices a few metres apart
+(the sample scene's generator tessellates its streets and walls for this).
 
 All GL work must run on the thread that created the context (see egl.py).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import moderngl
@@ -41,18 +45,27 @@ import structlog
 
 from streamer.render import camera, gl_nogil
 from streamer.render.cpu_convert import CpuI420
-from streamer.render.culling import Clusters, cluster_order, triangle_cells, visible_ranges
+from streamer.render.culling import (
+    Clusters,
+    cluster_order,
+    merged_ranges,
+    triangle_cells,
+    visible_mask,
+    visible_ranges,
+)
+from streamer.render.dynamics import (
+    MAX_LIGHT_CHANNELS,
+    MAX_LIGHT_CONTROLS,
+    MAX_SLOTS,
+    Dynamics,
+    FrameDynamics,
+    plan,
+    resolve,
+)
 from streamer.render.egl import HeadlessGL
 from streamer.render.gltf import SceneGeometry
-from streamer.render.lighting import (
-    STROBE_NODES,
-    Look,
-    PointLight,
-    bake_lighting,
-    scene_lights,
-    strobe_gains,
-)
-from streamer.render.source import Pose, RenderedFrame, RenderRequest
+from streamer.render.lighting import Look, PointLight, bake_lighting, scene_lights
+from streamer.render.source import Pose, RenderedFrame, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +75,16 @@ F32 = npt.NDArray[np.float32]
 ConvertMode = Literal["auto", "gpu", "cpu"]
 FLIP_Y = np.diag([1.0, -1.0, 1.0, 1.0]).astype(np.float32)
 RING_SIZE = 3  # a frame stays valid while two more are rendered (RenderedFrame's contract)
+
+
+def fog_density_per_m(look: Look, scenario_density: float) -> float:
+    """The scene's haze plus the scenario's smoke, which grows with the density squared.
+
+    A scenario moves its density linearly in time (`set_fog`); squared, the
+    smoke creeps in and then closes up, as a room filling with smoke does:
+    things fade 95% within ~13 m at density 0.5 and ~3 m at 1 (0.9/m).
+    """
+    return look.fog_density_per_m + scenario_density**2 * look.smoke_density_per_m
 
 
 def check_frame_size(width: int, height: int) -> None:
@@ -111,21 +134,40 @@ def draw_order(scene: SceneGeometry) -> npt.NDArray[np.intp]:
     return cluster_order(_size_rank(scene), triangle_cells(scene.positions))
 
 
-def vertex_buffer(scene: SceneGeometry, lights: list[PointLight], look: Look) -> F32:
-    """Interleaved vertices, 15 floats: position, lit, base, strobe light (2), glow, strobe.
+def buffer_order(scene: SceneGeometry, vertex_slot: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
+    """Static vertices in `draw_order`, then each dynamic slot's as one contiguous range.
 
-    `lit` is base colour times steady light plus steady emission; `glow` is
-    the emission of strobe lenses, which the vertex shader scales per frame.
+    Static clusters are culled with their load-time spheres; a moved node
+    would leave its sphere, so dynamic nodes get ranges of their own, culled
+    with their offset applied (and skipped while hidden).
     """
-    steady, strobe_light = bake_lighting(scene, lights, look)
-    strobe = np.zeros((len(scene.positions), 1), dtype=np.float32)
-    for k, name in enumerate(STROBE_NODES, start=1):
-        if name in scene.node_names:
-            strobe[scene.vertex_node == scene.node_names.index(name)] = k
-    glow = scene.emissive * (strobe > 0)
-    lit = scene.base_colour * steady + scene.emissive * (strobe == 0)
-    columns = [scene.positions, lit, scene.base_colour, strobe_light, glow, strobe]
-    return np.ascontiguousarray(np.hstack(columns)[draw_order(scene)], dtype=np.float32)
+    order = draw_order(scene)
+    static = order[vertex_slot[order] == 0]
+    dynamic = np.flatnonzero(vertex_slot)
+    dynamic = dynamic[np.argsort(vertex_slot[dynamic], kind="stable")]
+    return np.concatenate([static, dynamic]).astype(np.intp)
+
+
+def vertex_buffer(
+    scene: SceneGeometry, lights: list[PointLight], look: Look, dynamics: Dynamics
+) -> F32:
+    """Interleaved vertices, 18 floats: position, lit, base, light (4), glow, control, slot.
+
+    `lit` is base colour times steady light plus steady emission; `light`
+    holds the switchable lamps' factors and `glow` the emission of switchable
+    lenses, which the vertex shader scales per frame by their `control`'s gain;
+    `slot` picks the node offset.
+    """
+    steady, switchable = bake_lighting(
+        scene, lights, look, dynamics.light_channel, MAX_LIGHT_CHANNELS
+    )
+    control = dynamics.vertex_control[:, None]
+    glow = scene.emissive * (control > 0)
+    lit = scene.base_colour * steady + scene.emissive * (control == 0)
+    slot = dynamics.vertex_slot[:, None]
+    columns = [scene.positions, lit, scene.base_colour, switchable, glow, control, slot]
+    order = buffer_order(scene, dynamics.vertex_slot)
+    return np.ascontiguousarray(np.hstack(columns, dtype=np.float32)[order])
 
 
 # ---------------------------------------------------------------- shaders
@@ -138,28 +180,29 @@ SCENE_VERTEX = """
 #version 330
 uniform mat4 u_view_projection;
 uniform vec3 u_eye;
-uniform vec3 u_sky;
+uniform vec3 u_fog_colour;
 uniform float u_fog_density;
-uniform vec3 u_strobe_light[2];  // each strobe's light colour times this frame's gain
-uniform float u_strobe_glow[2];  // each strobe lens's emission gain this frame
+uniform mat4x3 u_light;  // column k: switchable lamp channel k's colour times its gain
+uniform float u_glow[CONTROLS];  // each switchable lens's emission gain; [0] unused
+uniform vec3 u_offset[SLOTS];  // each dynamic node's translation; [0] static, zero
 in vec3 a_position;
 in vec3 a_lit;
 in vec3 a_base;
-in vec2 a_strobe_light;
+in vec4 a_light;
 in vec3 a_glow;
-in float a_strobe;
+in float a_control;
+in float a_slot;
 out vec3 v_colour;
 void main() {
-    int strobe = int(a_strobe + 0.5);
-    float glow = strobe == 0 ? 0.0 : u_strobe_glow[strobe - 1];
-    vec3 strobe_light = u_strobe_light[0] * a_strobe_light.x + u_strobe_light[1] * a_strobe_light.y;
-    vec3 linear = a_lit + a_base * strobe_light + a_glow * glow;
+    vec3 world = a_position + u_offset[int(a_slot + 0.5)];
+    float glow = u_glow[int(a_control + 0.5)];
+    vec3 linear = a_lit + a_base * (u_light * a_light) + a_glow * glow;
     vec3 display = pow(clamp(linear, 0.0, 1.0), vec3(1.0 / 2.2));
-    float fog = exp(-u_fog_density * distance(a_position, u_eye));
-    v_colour = mix(u_sky, display, fog);
-    gl_Position = u_view_projection * vec4(a_position, 1.0);
+    float fog = exp(-u_fog_density * distance(world, u_eye));
+    v_colour = mix(u_fog_colour, display, fog);
+    gl_Position = u_view_projection * vec4(world, 1.0);
 }
-"""
+""".replace("CONTROLS", str(MAX_LIGHT_CONTROLS + 1)).replace("SLOTS", str(MAX_SLOTS + 1))
 
 SCENE_FRAGMENT = """
 #version 330
@@ -259,7 +302,11 @@ class SceneRenderer:
     """A FrameSource that renders a baked glTF scene, mono or side-by-side stereo.
 
     Owns its GL context and every GL object; `close()` releases them. Frame
-    content depends only on the RenderRequest (pose, eyes, scene time).
+    content depends only on the RenderRequest (pose, eyes, scene time, state).
+    `dynamic_nodes` (glTF node names, any level) are the ones a scenario may
+    hide or move, `dynamic_lights` the lights it may switch or dim: declared
+    up front because everything else is baked (dynamics.py). A name not in
+    the scene, or more than the shaders hold, is a ValueError.
     """
 
     def __init__(
@@ -273,14 +320,18 @@ class SceneRenderer:
         samples: int = 0,
         look: Look | None = None,
         convert: ConvertMode = "auto",
+        dynamic_nodes: Sequence[str] = (),
+        dynamic_lights: Sequence[str] = (),
     ) -> None:
         check_frame_size(width, height)
+        self._look = look or Look()
+        lights = scene_lights(scene, self._look)
+        self._dynamics = plan(scene, lights, dynamic_nodes, dynamic_lights)
         self._gl = gl
         self._ctx: Any = gl.ctx
         self._width = width
         self._height = height
         self._stereo = stereo
-        self._look = look or Look()
         self._closed = False
         self._owned: list[Any] = []
         self._ring = [np.empty((height * 3 // 2, width), dtype=np.uint8) for _ in range(RING_SIZE)]
@@ -289,11 +340,9 @@ class SceneRenderer:
         self._mono_projection = camera.perspective_from_fov(
             camera.symmetric_fov(self._look.mono_fov_y_deg, width / height)
         )
-        lights = scene_lights(scene, self._look)
-        self._strobe_colours = self._strobe_light_colours(lights)
-        self._build_scene_pass(vertex_buffer(scene, lights, self._look), samples)
-        order = draw_order(scene)
-        self._clusters = Clusters.from_sorted(scene.positions[order], cluster_keys(scene)[order])
+        self._warned: set[str] = set()
+        self._build_scene_pass(vertex_buffer(scene, lights, self._look, self._dynamics), samples)
+        self._build_clusters(scene)
         self.conversion = choose_conversion(convert, gl.is_hardware)
         self._cpu: CpuI420 | None = None
         if self.conversion == "gpu":
@@ -364,13 +413,18 @@ class SceneRenderer:
 
     # ------------------------------------------------------------- setup
 
-    @staticmethod
-    def _strobe_light_colours(lights: list[PointLight]) -> F32:
-        colours = np.zeros((len(STROBE_NODES), 3), dtype=np.float32)
-        for light in lights:
-            if light.strobe:
-                colours[light.strobe - 1] = light.colour
-        return colours
+    def _build_clusters(self, scene: SceneGeometry) -> None:
+        """Cull clusters of the static vertices, and one per dynamic slot after them."""
+        slots = self._dynamics.vertex_slot
+        order = buffer_order(scene, slots)
+        static = int(np.count_nonzero(slots == 0))
+        positions, keys = scene.positions[order], cluster_keys(scene)[order]
+        self._clusters = Clusters.from_sorted(positions[:static], keys[:static])
+        dynamic = Clusters.from_sorted(positions[static:], slots[order][static:].astype(np.int64))
+        self._slot_clusters = Clusters(
+            dynamic.first + static, dynamic.count, dynamic.centre, dynamic.radius
+        )
+        self._cluster_slot = np.unique(slots[slots > 0]).astype(np.intp)
 
     def _own(self, obj: Any) -> Any:
         self._owned.append(obj)
@@ -382,9 +436,9 @@ class SceneRenderer:
             ctx.program(vertex_shader=SCENE_VERTEX, fragment_shader=SCENE_FRAGMENT)
         )
         vbo = self._own(ctx.buffer(vertices.tobytes()))
-        attributes = ("a_position", "a_lit", "a_base", "a_strobe_light", "a_glow", "a_strobe")
+        attributes = ("a_position", "a_lit", "a_base", "a_light", "a_glow", "a_control", "a_slot")
         self._scene_vao = self._own(
-            ctx.vertex_array(self._scene_program, [(vbo, "3f 3f 3f 2f 3f 1f", *attributes)])
+            ctx.vertex_array(self._scene_program, [(vbo, "3f 3f 3f 4f 3f 1f 1f", *attributes)])
         )
         size = (self._width, self._height)
         self._color = self._own(ctx.texture(size, 4))
@@ -400,8 +454,6 @@ class SceneRenderer:
             self._draw_fbo = self._own(
                 ctx.framebuffer(color_attachments=[ms_color], depth_attachment=ms_depth)
             )
-        self._scene_program["u_sky"].value = self._look.sky
-        self._scene_program["u_fog_density"].value = self._look.fog_density_per_m
 
     def _build_convert_passes(self) -> None:
         ctx, w, h = self._ctx, self._width, self._height
@@ -433,22 +485,67 @@ class SceneRenderer:
         # mirrors the winding, so front faces are clockwise there.
         flip = self._cpu is not None
         ctx.front_face = "cw" if flip else "ccw"
-        ctx.clear(*self._look.sky, 1.0, depth=1.0, viewport=(0, 0, self._width, self._height))
-        gains = np.asarray(strobe_gains(request.scene_time_s, self._look.strobe_period_s))
-        program["u_strobe_glow"].write(gains.astype(np.float32).tobytes())
-        program["u_strobe_light"].write(
-            (self._strobe_colours * gains[:, None]).astype("f4").tobytes()
-        )
+        frame = self._frame_dynamics(request)
+        fog_colour = self._fog_colour(frame.fog_density)
+        ctx.clear(*fog_colour, 1.0, depth=1.0, viewport=(0, 0, self._width, self._height))
+        look = self._look
+        program["u_fog_colour"].value = fog_colour
+        program["u_fog_density"].value = fog_density_per_m(look, frame.fog_density)
+        program["u_glow"].write(frame.glow.tobytes())
+        program["u_light"].write(frame.channel_light.tobytes())  # (4, 3) rows: GL's columns
+        program["u_offset"].write(frame.offsets.tobytes())
         for viewport, pose, projection in self._views(request):
             ctx.viewport = viewport
             view_projection = projection @ camera.view_matrix(pose)
             clip = FLIP_Y @ view_projection if flip else view_projection
             program["u_view_projection"].write(camera.gl_bytes(clip))
             program["u_eye"].value = pose.position
-            ranges = visible_ranges(self._clusters, [view_projection])
+            ranges = self._visible_ranges(view_projection, frame)
             gl_nogil.draw_triangles(program, self._scene_vao, ranges)
         if self._draw_fbo is not self._color_fbo:
             ctx.copy_framebuffer(self._color_fbo, self._draw_fbo)
+
+    def _frame_dynamics(self, request: RenderRequest) -> FrameDynamics:
+        if request.state is not None:
+            self._warn_unplanned(request.state)
+        return resolve(
+            self._dynamics, request.state, request.scene_time_s, self._look.strobe_period_s
+        )
+
+    def _warn_unplanned(self, state: SceneState) -> None:
+        """Names the renderer was not built for are ignored: say so once per name."""
+        named = state.hidden | state.offsets.keys() | state.light_gains.keys()
+        planned = set(self._dynamics.slot_nodes) | set(self._dynamics.light_nodes)
+        for name in sorted(named - planned - self._warned):
+            self._warned.add(name)
+            log.warning("scene_state_name_not_dynamic", node=name)
+
+    def _fog_colour(self, density: float) -> Colour:
+        """The sky's colour for the scene's own haze, towards smoke grey as the scenario's rises.
+
+        The colour moves with the square root of the density while the fog's
+        thickness grows with its square: a little smoke already looks grey.
+        """
+        sky, smoke = self._look.sky, self._look.smoke
+        if density <= 0.0:
+            return sky
+        t = math.sqrt(density)
+        return (
+            sky[0] + (smoke[0] - sky[0]) * t,
+            sky[1] + (smoke[1] - sky[1]) * t,
+            sky[2] + (smoke[2] - sky[2]) * t,
+        )
+
+    def _visible_ranges(
+        self, view_projection: camera.Mat4, frame: FrameDynamics
+    ) -> list[tuple[int, int]]:
+        """Static clusters in the frustum, then dynamic nodes shown and, once moved, in it."""
+        static = visible_ranges(self._clusters, [view_projection])
+        slots = self._cluster_slot
+        moved = self._slot_clusters.moved(frame.offsets[slots])
+        shown = frame.slot_visible[slots] & visible_mask(moved, [view_projection])
+        dynamic = zip(moved.first[shown].tolist(), moved.count[shown].tolist(), strict=True)
+        return merged_ranges([*static, *dynamic])
 
     def _views(self, request: RenderRequest) -> list[View]:
         w, h = self._width, self._height

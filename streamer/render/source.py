@@ -8,6 +8,7 @@ that layout as is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,6 +47,26 @@ DEFAULT_EYES: tuple[EyeView, EyeView] = (
 
 
 @dataclass(frozen=True, slots=True)
+class SceneState:
+    """What a running scenario changes in the scene this frame.
+
+    Node names are glTF node names at any level of the hierarchy; a change to a
+    parent applies to all its descendants. The renderer only honours nodes it
+    was told about up front (`dynamic_nodes` / `dynamic_lights`), because it
+    bakes everything else into static vertex data.
+    """
+
+    hidden: frozenset[str] = frozenset()
+    """Nodes not drawn this frame."""
+    offsets: Mapping[str, Vec3] = field(default_factory=dict)
+    """Node -> translation in metres (world frame) added to its authored position."""
+    light_gains: Mapping[str, float] = field(default_factory=dict)
+    """Light node -> gain 0..1 on its emission and the light it casts (absent: 1)."""
+    fog_density: float = 0.0
+    """Scenario fog/smoke 0..1: 0 is the scene's own look, 1 hides all beyond ~3 m."""
+
+
+@dataclass(frozen=True, slots=True)
 class RenderRequest:
     """Everything one frame depends on: the source must be a pure function of it."""
 
@@ -53,6 +74,8 @@ class RenderRequest:
     scene_time_s: float
     head: Pose = field(default_factory=Pose)
     eyes: tuple[EyeView, EyeView] = DEFAULT_EYES
+    state: SceneState | None = None
+    """What a running scenario changed; None renders the scene as authored."""
 
 
 @dataclass(frozen=True, slots=True)
