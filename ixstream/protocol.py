@@ -131,8 +131,20 @@ class XrViewsEvent(_Message):
     eyes: tuple[EyeParams, EyeParams]
 
 
+class ActEvent(_Message):
+    """The trainee acts on something in the scene (a scenario's `acts_on` trigger).
+
+    `object` names a scenario object when the client picked one itself; null lets the
+    streamer choose what the trainee is looking at, within reach."""
+
+    type: Literal["act"] = "act"
+    action: Literal["use", "grab", "touch"] = "use"
+    object: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] | None = None
+    t: Finite = 0.0
+
+
 EventMessage = Annotated[
-    KeyEvent | MouseEvent | ButtonEvent | AxesEvent | XrViewsEvent,
+    KeyEvent | MouseEvent | ButtonEvent | AxesEvent | XrViewsEvent | ActEvent,
     Field(discriminator="type"),
 ]
 
@@ -171,7 +183,20 @@ class Hello(_Message):
     stereo: bool
 
 
-ServerMessage = Annotated[Hello | FrameInfo, Field(discriminator="type")]
+class ScenarioNotice(_Message):
+    """What the trainee should be told about the running scenario: sent to every viewer
+    when the caption, the pause or the outcome changes, and once after `hello`."""
+
+    type: Literal["scenario"] = "scenario"
+    scenario: str
+    t: float  # scenario time, seconds
+    caption: str | None
+    paused: bool
+    outcome: Literal["success", "partial", "failure"] | None
+    message: str | None
+
+
+ServerMessage = Annotated[Hello | FrameInfo | ScenarioNotice, Field(discriminator="type")]
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(EventMessage)
 _SERVER: TypeAdapter[Any] = TypeAdapter(ServerMessage)
@@ -215,15 +240,16 @@ def parse_input(data: str | bytes) -> PoseSample:
     return sample
 
 
-def parse_event(
-    data: str | bytes,
-) -> KeyEvent | MouseEvent | ButtonEvent | AxesEvent | XrViewsEvent:
-    event: KeyEvent | MouseEvent | ButtonEvent | AxesEvent | XrViewsEvent = _validate(_EVENT, data)
+Event = KeyEvent | MouseEvent | ButtonEvent | AxesEvent | XrViewsEvent | ActEvent
+
+
+def parse_event(data: str | bytes) -> Event:
+    event: Event = _validate(_EVENT, data)
     return event
 
 
-def parse_server_message(data: str | bytes) -> Hello | FrameInfo:
-    message: Hello | FrameInfo = _validate(_SERVER, data)
+def parse_server_message(data: str | bytes) -> Hello | FrameInfo | ScenarioNotice:
+    message: Hello | FrameInfo | ScenarioNotice = _validate(_SERVER, data)
     return message
 
 

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from streamer.auth import AuthError, ViewerClaims, bearer_token, verify_token
+from streamer.control_api import control_router
 from streamer.metrics import StreamerMetrics
 from streamer.rtc.sdp_check import OfferError
 from streamer.service import ServiceError, StreamerService
@@ -48,6 +49,7 @@ def create_app(settings: StreamerSettings, on_fatal: asyncio.Event | None = None
             await service.stop()
 
     app = FastAPI(title="IX Stream streamer", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(control_router(settings))
 
     def service_of(request: Request) -> StreamerService:
         service: StreamerService = request.app.state.service

@@ -1,7 +1,10 @@
 """Viewer tokens: JWTs (RFC 7519) signed with the key this streamer was started with.
 
 The orchestrator mints them; the streamer only verifies. A token names the
-session (`sid`) and the viewer's role; only trainees and instructors drive.
+session (`sid`) and the viewer's role; only trainees and instructors drive. The
+`orchestrator` role is the orchestrator's own, for the control API (loading a scenario,
+instructor commands, the after-action log): it can never open a WHEP session, and a
+viewer's token can never control.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import jwt
 
 AUDIENCE = "ixstream-streamer"
 ALGORITHM = "HS256"
-Role = Literal["trainee", "spectator", "instructor"]
+Role = Literal["trainee", "spectator", "instructor", "orchestrator"]
 ROLES: tuple[Role, ...] = ("trainee", "spectator", "instructor")
+CONTROL_ROLES: tuple[Role, ...] = ("orchestrator",)
 DRIVING_ROLES = frozenset({"trainee", "instructor"})
 
 
@@ -60,7 +64,10 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def verify_token(token: str, secret: str, session_id: str | None) -> ViewerClaims:
+def verify_token(
+    token: str, secret: str, session_id: str | None, roles: tuple[Role, ...] = ROLES
+) -> ViewerClaims:
+    """The token's claims, if it is valid, for this session, and one of `roles`."""
     try:
         claims = jwt.decode(
             token,
@@ -78,7 +85,9 @@ def verify_token(token: str, secret: str, session_id: str | None) -> ViewerClaim
     except jwt.InvalidTokenError as exc:
         raise AuthError(403, f"token rejected: {exc}") from None
     role = claims.get("role")
-    if role not in ROLES:
+    if role not in roles:
+        if roles == CONTROL_ROLES:
+            raise AuthError(403, f"role {role!r} may not control the streamer")
         raise AuthError(403, f"role {role!r} may not view a session")
     sid = claims.get("sid")
     if session_id is not None and sid != session_id:

@@ -123,6 +123,12 @@ class InputState:
                 EyeView(event.eyes[1].offset, event.eyes[1].fov),
             )
 
+    def place(self, position: Vec3, yaw: float) -> None:
+        """Puts the navigation origin at a scenario's start point, facing `yaw` (radians)."""
+        self.position = position
+        self.yaw = yaw
+        self.pitch = 0.0
+
     def release_all(self) -> None:
         """Called when the driver leaves: no key stays held forever."""
         self.keys.clear()

@@ -11,11 +11,13 @@ side (`StreamHub`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import structlog
 
@@ -24,7 +26,7 @@ from streamer.control import Applied, InputState
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncodedFrame, Encoder, EncoderConfig
 from streamer.frameclock import FrameClock
 from streamer.metrics import StreamerMetrics
-from streamer.render.source import FrameSource, RenderRequest
+from streamer.render.source import FrameSource, Pose, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +63,25 @@ class PipelineError(RuntimeError):
     """The renderer or encoder failed; the streamer cannot serve frames any more."""
 
 
+class SceneDirector(Protocol):
+    """What the pipeline asks every frame when a scenario runs (`ScenarioHost`)."""
+
+    def frame(self, head: Pose) -> SceneState: ...
+
+
+class FrameSink(Protocol):
+    """Something that keeps the encoded frames too (`streamer.record.Recorder`)."""
+
+    def write(self, frame: EncodedFrame) -> None: ...
+
+    def close(self) -> object: ...
+
+
+#: Work for the pipeline thread, which owns the GL context and the encoder's output:
+#: it gets the thread's current frame source and returns a replacement, or None.
+Job = Callable[[FrameSource], Any]
+
+
 class FramePipeline:
     """Owns the render/encode thread. Thread-safe entry points take `_cond`."""
 
@@ -91,6 +112,10 @@ class FramePipeline:
         self.encoder_name = ""
         self.target_bitrate_bps = config.bitrate_bps
         self._pending_bitrate: int | None = None
+        self._jobs: list[tuple[Job, concurrent.futures.Future[Any]]] = []
+        self._source: FrameSource | None = None
+        self.director: SceneDirector | None = None
+        self.sink: FrameSink | None = None
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -117,6 +142,11 @@ class FramePipeline:
         with self._cond:
             self._state.new_driver()
 
+    def place(self, position: tuple[float, float, float], yaw_rad: float) -> None:
+        """Moves the trainee's navigation origin (a scenario's start point)."""
+        with self._cond:
+            self._state.place(position, yaw_rad)
+
     def submit_pose(self, sample: PoseSample) -> bool:
         """Applies a pose; returns False for a stale (reordered) sample."""
         with self._cond:
@@ -139,22 +169,61 @@ class FramePipeline:
         with self._cond:
             self._pending_bitrate = bitrate_bps
 
+    def run_on_thread(self, job: Job) -> concurrent.futures.Future[Any]:
+        """Runs `job` on the pipeline thread between frames (waking it if idle).
+
+        GL objects may only be touched there (FIELD-NOTES trap 9), so rebuilding the
+        renderer for a scenario, or closing a recording, goes through here.
+        """
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._cond:
+            if self._stopping or not self._thread.is_alive():
+                future.set_exception(PipelineError("the frame pipeline is not running"))
+                return future
+            self._jobs.append((job, future))
+            self._cond.notify_all()
+        return future
+
+    def replace_source(self, old: FrameSource, new: FrameSource) -> None:
+        """For jobs: makes `new` the thread's frame source (the job closes `old`)."""
+        assert old is self._source, "a job may only replace the current source"
+        self._source = new
+
     # -- the thread ------------------------------------------------------------
 
     def _run(self) -> None:
-        source: FrameSource | None = None
         encoder: Encoder | None = None
         try:
-            source, encoder = self._open()
-            self._loop_frames(source, encoder)
+            self._source, encoder = self._open()
+            self._loop_frames(encoder)
         except BaseException as exc:  # the thread must report, never die silently
             log.exception("pipeline_failed", error=str(exc))
             self._loop.call_soon_threadsafe(self._on_fatal, exc)
         finally:
+            self._fail_jobs()
             if encoder is not None:
                 encoder.close()
-            if source is not None:
-                source.close()
+            if self._source is not None:
+                self._source.close()
+
+    def _fail_jobs(self) -> None:
+        with self._cond:
+            jobs, self._jobs = self._jobs, []
+        for _, future in jobs:
+            future.set_exception(PipelineError("the frame pipeline stopped"))
+
+    def _run_jobs(self) -> None:
+        """Runs queued jobs; called holding `_cond`, released while a job runs."""
+        while self._jobs:
+            job, future = self._jobs.pop(0)
+            self._cond.release()
+            try:
+                assert self._source is not None
+                future.set_result(job(self._source))
+            except BaseException as exc:  # a job's failure is its caller's, not ours
+                future.set_exception(exc)
+            finally:
+                self._cond.acquire()
 
     def _open(self) -> tuple[FrameSource, Encoder]:
         # Imported here: moderngl and the codecs load only in the pipeline thread.
@@ -189,7 +258,7 @@ class FramePipeline:
         self.ready.set()
         return source, encoder
 
-    def _loop_frames(self, source: FrameSource, encoder: Encoder) -> None:
+    def _loop_frames(self, encoder: Encoder) -> None:
         t0 = time.monotonic()
         last_start: float | None = None
         last_pts = 0
@@ -210,12 +279,18 @@ class FramePipeline:
                 encoder.set_target_bitrate(bitrate)
                 self.target_bitrate_bps = bitrate
             last_pts = max(last_pts + 1, round((now - t0) * VIDEO_CLOCK_HZ))
-            out = self._make_frame(source, encoder, frame_id, now - t0, applied, last_pts, reasons)
+            assert self._source is not None
+            out = self._make_frame(
+                self._source, encoder, frame_id, now - t0, applied, last_pts, reasons
+            )
             self._loop.call_soon_threadsafe(self._on_frame, out)
 
     def _wait_until_due(self, last_start: float | None) -> bool:
         """Blocks (holding `_cond` between waits) until a frame is due; False: stop."""
         while not self._stopping:
+            self._run_jobs()
+            if self._stopping:
+                break
             if not self._active:
                 self._cond.wait()
                 continue
@@ -236,9 +311,17 @@ class FramePipeline:
         pts: int,
         keyframe_reasons: set[str],
     ) -> FrameOut:
-        request = RenderRequest(frame_id, scene_time_s, applied.camera, applied.eyes)
+        director, sink = self.director, self.sink
+        state = director.frame(applied.camera) if director is not None else None
+        request = RenderRequest(frame_id, scene_time_s, applied.camera, applied.eyes, state)
         rendered = source.render(request)
         encoded = encoder.encode(rendered.i420, pts, force_keyframe=bool(keyframe_reasons))
+        if sink is not None:
+            try:
+                sink.write(encoded)
+            except Exception:  # a full disk loses the recording, never the live stream
+                log.exception("recording_failed")
+                self.sink = None
         m = self._metrics
         m.frames_rendered.inc()
         m.frames_encoded.inc()

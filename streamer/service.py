@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import secrets
+import shutil
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 import structlog
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -19,9 +24,13 @@ from ixstream.protocol import (
     EVENTS_CHANNEL,
     FRAMES_CHANNEL,
     INPUT_CHANNEL,
+    ActEvent,
+    ButtonEvent,
     FrameInfo,
     Hello,
+    KeyEvent,
     ProtocolError,
+    ScenarioNotice,
     ServerTimings,
     WirePose,
     encode,
@@ -32,11 +41,23 @@ from streamer.auth import DRIVING_ROLES, ViewerClaims
 from streamer.encode.bitrate import BitrateController, BitrateSettings
 from streamer.metrics import StreamerMetrics
 from streamer.pipeline import FrameOut, FramePipeline, PipelineConfig
+from streamer.record import Recorder
 from streamer.rtc import sender_hook
 from streamer.rtc.ice import rtc_configuration
 from streamer.rtc.sdp_check import check_offer
 from streamer.rtc.track import ViewerTrack
 from streamer.rtc.viewer import Viewer
+from streamer.scenario.errors import NotRunningError, ScenarioRuntimeError
+from streamer.scenario.runtime import ScenarioRuntime
+from streamer.scenario_host import ScenarioHost
+from streamer.session_setup import (
+    SessionSetup,
+    SetupError,
+    check_scene,
+    scenario_job,
+    start_recording_job,
+    stop_recording_job,
+)
 from streamer.settings import StreamerSettings
 
 log = structlog.get_logger(__name__)
@@ -64,6 +85,18 @@ class SessionStatus:
     first_frame_sent_at: float | None
     last_viewer_left_at: float | None
     started_at: float
+    scenario: dict[str, object] | None = None
+    recording: bool = False
+
+
+@dataclass
+class Recording:
+    """The session's recording: where it goes, and its summary once stopped."""
+
+    path: Path
+    summary: dict[str, object] | None = None
+    stopped: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class StreamerService:
@@ -77,6 +110,11 @@ class StreamerService:
         self.last_viewer_left_at: float | None = None
         self.frames_sent = 0
         self.fatal: BaseException | None = None
+        self.scenario: ScenarioHost | None = None
+        self.recording: Recording | None = None
+        self.configured = False
+        self.trainee_arrived = False
+        self._workdir: Path | None = None
         self._pipeline: FramePipeline | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._fatal_event = asyncio.Event()
@@ -104,6 +142,7 @@ class StreamerService:
             allow_hardware_encoder=s.allow_hardware_encoder,
         )
         loop = asyncio.get_running_loop()
+        self._loop = loop
         self._pipeline = FramePipeline(config, self.metrics, self._on_frame, self._on_fatal, loop)
         self._pipeline.start()
         self.metrics.bitrate_target.set(config.bitrate_bps)
@@ -116,8 +155,13 @@ class StreamerService:
                 await self._watchdog
         for viewer_id in list(self.viewers):
             await self.release(viewer_id, "shutdown")
+        if self.recording is not None:
+            with contextlib.suppress(Exception):  # finalise what we can; the dir goes anyway
+                await self.stop_recording()
         if self._pipeline is not None:
             await asyncio.to_thread(self._pipeline.stop)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
 
     async def wait_fatal(self) -> BaseException:
         await self._fatal_event.wait()
@@ -144,7 +188,82 @@ class StreamerService:
             first_frame_sent_at=self.first_frame_sent_at,
             last_viewer_left_at=self.last_viewer_left_at,
             started_at=self.started_at,
+            scenario=self.scenario.status() if self.scenario is not None else None,
+            recording=self.recording is not None and not self.recording.stopped,
         )
+
+    # -- the session's setup (the orchestrator's control API) -------------------
+
+    async def setup(self, setup: SessionSetup) -> None:
+        """Loads the scenario and turns recording on, before the trainee arrives."""
+        if not self.ready:
+            raise SetupError(503, "streamer is not ready (renderer or encoder initialising)")
+        if self.trainee_arrived:
+            raise SetupError(409, "a trainee has already joined; the setup cannot change now")
+        if self.configured:
+            raise SetupError(409, "this session is set up already")
+        pipeline = self.pipeline
+        if setup.scenario is not None:
+            from streamer.render.factory import default_scene_path
+
+            check_scene(pipeline.config, setup.scenario, default_scene_path())
+            scene = pipeline.config.scene_path or default_scene_path()
+            job = scenario_job(pipeline, setup.scenario, scene)
+            try:
+                runtime: ScenarioRuntime = await asyncio.wrap_future(pipeline.run_on_thread(job))
+            except ScenarioRuntimeError as exc:
+                raise SetupError(422, str(exc)) from None
+            self.scenario = ScenarioHost(setup.scenario, runtime, self._notify_threadsafe)
+            start = setup.scenario.start
+            pipeline.place(start.position, math.radians(start.yaw_deg))
+            pipeline.director = self.scenario
+        if setup.record:
+            self._workdir = Path(tempfile.mkdtemp(prefix="ixstream-session-"))
+            codec: Literal["h264", "vp8"] = self.settings.codec
+            path = self._workdir / f"recording{Recorder.suffix_for(codec)}"
+            await asyncio.wrap_future(pipeline.run_on_thread(start_recording_job(pipeline, path)))
+            self.recording = Recording(path)
+        self.configured = True
+        log.info(
+            "session_set_up",
+            scenario=setup.scenario.id if setup.scenario else None,
+            record=setup.record,
+        )
+
+    async def stop_recording(self) -> dict[str, object]:
+        """Finalises the recording (idempotent); its summary."""
+        recording = self.recording
+        if recording is None:
+            raise SetupError(404, "this session is not being recorded")
+        async with recording.lock:
+            if not recording.stopped:
+                job = stop_recording_job(self.pipeline)
+                summary = await asyncio.wrap_future(self.pipeline.run_on_thread(job))
+                recording.stopped = True
+                recording.summary = {
+                    "frames": getattr(summary, "frames", 0),
+                    "duration_s": getattr(summary, "duration_s", 0.0),
+                    "size_bytes": getattr(summary, "size_bytes", 0),
+                }
+            assert recording.summary is not None
+            return recording.summary
+
+    def _notify_threadsafe(self, notice: ScenarioNotice) -> None:
+        self._loop.call_soon_threadsafe(self._notify, notice)
+
+    def _notify(self, notice: ScenarioNotice) -> None:
+        message = encode(notice)
+        for viewer in self.viewers.values():
+            if FRAMES_CHANNEL in viewer.channels:
+                viewer.send(FRAMES_CHANNEL, message)
+
+    def _arrived(self, viewer: Viewer) -> None:
+        """A driving viewer connected: the trainee is here, the scenario starts."""
+        if viewer.claims.role != "trainee" or self.trainee_arrived:
+            return
+        self.trainee_arrived = True
+        if self.scenario is not None and self.scenario.start():
+            log.info("scenario_started", scenario=self.scenario.scenario.id)
 
     # -- viewers ---------------------------------------------------------------
 
@@ -204,6 +323,7 @@ class StreamerService:
             if state == "connected" and viewer.connected_at is None:
                 viewer.connected_at = time.monotonic()
                 self.pipeline.request_keyframe("viewer_joined")
+                self._arrived(viewer)
             elif state in {"failed", "closed"}:
                 await self.release(viewer_id, state)
 
@@ -226,8 +346,10 @@ class StreamerService:
 
     def _send_hello(self, viewer: Viewer) -> None:
         s = self.settings
+        role = viewer.claims.role
+        assert role != "orchestrator", "WHEP refuses control tokens"
         hello = Hello(
-            role=viewer.claims.role,
+            role=role,
             controls=viewer.id == self.driver_id,
             width=s.width,
             height=s.height,
@@ -236,6 +358,8 @@ class StreamerService:
             stereo=s.stereo,
         )
         viewer.send(FRAMES_CHANNEL, encode(hello))
+        if self.scenario is not None:
+            viewer.send(FRAMES_CHANNEL, encode(self.scenario.notice()))
 
     def _on_message(self, viewer: Viewer, label: str, message: str | bytes) -> None:
         """Validates one data-channel message; a bad one is counted and dropped."""
@@ -254,8 +378,27 @@ class StreamerService:
         if label == INPUT_CHANNEL:
             if not self.pipeline.submit_pose(parsed):  # type: ignore[arg-type]
                 m.messages_dropped.labels(channel=label, reason="stale").inc()
-        else:
-            self.pipeline.submit_event(parsed)  # type: ignore[arg-type]
+            return
+        if isinstance(parsed, ActEvent):
+            self._act(parsed.action, parsed.object)
+            return
+        self.pipeline.submit_event(parsed)  # type: ignore[arg-type]
+        acts = (isinstance(parsed, KeyEvent) and parsed.code == "KeyE" and parsed.down) or (
+            isinstance(parsed, ButtonEvent) and parsed.index == 0 and parsed.pressed
+        )
+        if acts and self.scenario is not None and self.scenario.started:
+            self._act("use", None)  # the desktop's E key, a controller's trigger
+
+    def _act(self, action: Literal["use", "grab", "touch"], object_id: str | None) -> None:
+        if self.scenario is None:
+            self.metrics.messages_dropped.labels(channel=EVENTS_CHANNEL, reason="no_scenario").inc()
+            return
+        try:
+            self.scenario.act(action, object_id)
+        except ScenarioRuntimeError as exc:
+            reason = "not_running" if isinstance(exc, NotRunningError) else "invalid"
+            log.info("act_refused", action=action, object=object_id, reason=str(exc))
+            self.metrics.messages_dropped.labels(channel=EVENTS_CHANNEL, reason=reason).inc()
 
     async def release(self, viewer_id: str, reason: str) -> bool:
         """Closes a viewer and frees what it held; idempotent."""

@@ -10,12 +10,14 @@ import pytest
 
 from ixstream.protocol import (
     MAX_MESSAGE_BYTES,
+    ActEvent,
     FrameInfo,
     Hello,
     KeyEvent,
     MouseEvent,
     PoseSample,
     ProtocolError,
+    ScenarioNotice,
     ServerTimings,
     WirePose,
     XrViewsEvent,
@@ -47,6 +49,10 @@ def test_events_of_every_kind_parse() -> None:
         '{"offset":[0.03,0,0],"fov":[1,1,1,1]}]}'
     )
     assert isinstance(views, XrViewsEvent)
+    assert parse_event('{"v":1,"type":"act"}') == ActEvent(action="use", object=None)
+    assert parse_event('{"v":1,"type":"act","action":"grab","object":"alarm-button"}') == (
+        ActEvent(action="grab", object="alarm-button")
+    )
 
 
 def test_server_messages_round_trip() -> None:
@@ -62,8 +68,13 @@ def test_server_messages_round_trip() -> None:
         keyframe=True,
         server=ServerTimings(render_ms=5, convert_ms=1, encode_ms=2, done_at_ms=1e12),
     )
+    notice = ScenarioNotice(
+        scenario="gas-leak-warehouse", t=21.5, caption="Gas!", paused=False, outcome=None,
+        message=None,
+    )  # fmt: skip
     assert parse_server_message(encode(hello)) == hello
     assert parse_server_message(encode(info)) == info
+    assert parse_server_message(encode(notice)) == notice
 
 
 @pytest.mark.parametrize(
@@ -103,6 +114,9 @@ def test_bad_input_messages_are_rejected_with_a_reason(message: str | bytes, rea
         '{"v":1,"type":"xr_views","eyes":[{"offset":[0,0,0],"fov":[0,1,1,1]},'
         '{"offset":[0,0,0],"fov":[1,1,1,1]}]}',
         '{"v":1,"type":"pose"}',
+        '{"v":1,"type":"act","action":"kick"}',
+        '{"v":1,"type":"act","object":"../../etc/passwd"}',
+        '{"v":1,"type":"act","object":"Alarm Button"}',
     ],
 )
 def test_bad_events_are_rejected(message: str) -> None:

@@ -14,9 +14,9 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import av
@@ -29,10 +29,12 @@ from ixstream.protocol import (
     EVENTS_CHANNEL,
     FRAMES_CHANNEL,
     INPUT_CHANNEL,
+    ActEvent,
     FrameInfo,
     Hello,
     PoseSample,
     ProtocolError,
+    ScenarioNotice,
     WirePose,
     encode,
     parse_server_message,
@@ -94,6 +96,7 @@ class ViewerClient:
         self.pose_hz = pose_hz
         self.whep = WhepSession(url, token)
         self.hello: Hello | None = None
+        self.notices: list[ScenarioNotice] = []  # what the scenario told the trainee, in order
         self.latest: DecodedFrame | None = None
         self.latest_matched: DecodedFrame | None = None  # newest frame whose metadata arrived
         self.measure = Measurements()
@@ -183,6 +186,27 @@ class ViewerClient:
         self.send_raw(INPUT_CHANNEL, encode(sample))
         return self.seq
 
+    def act(
+        self, action: Literal["use", "grab", "touch"] = "use", object_id: str | None = None
+    ) -> bool:
+        """Acts on a scenario object (None: whatever the trainee looks at, within reach)."""
+        return self.send_raw(EVENTS_CHANNEL, encode(ActEvent(action=action, object=object_id)))
+
+    async def wait_for_notice(
+        self, check: Callable[[ScenarioNotice], bool], timeout_s: float = 10.0
+    ) -> ScenarioNotice:
+        """The first scenario notice (already received or to come) that passes `check`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for notice in self.notices:
+                if check(notice):
+                    return notice
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching scenario notice within {timeout_s} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._frame_event.wait(), remaining)
+
     def send_raw(self, label: str, message: str | bytes) -> bool:
         channel = self._channels.get(label)
         if channel is None or channel.readyState != "open":
@@ -255,6 +279,10 @@ class ViewerClient:
             return
         if isinstance(parsed, Hello):
             self.hello = parsed
+            return
+        if isinstance(parsed, ScenarioNotice):
+            self.notices.append(parsed)
+            self._notify()
             return
         if parsed.rtp is None:
             return
