@@ -204,10 +204,10 @@ class StreamerService:
             raise SetupError(409, "this session is set up already")
         pipeline = self.pipeline
         if setup.scenario is not None:
-            from streamer.render.factory import default_scene_path
+            from streamer.render.factory import resolve_scene_path
 
-            check_scene(pipeline.config, setup.scenario, default_scene_path())
-            scene = pipeline.config.scene_path or default_scene_path()
+            scene = resolve_scene_path(pipeline.config.scene_path)
+            check_scene(pipeline.config, setup.scenario, scene)
             job = scenario_job(pipeline, setup.scenario, scene)
             try:
                 runtime: ScenarioRuntime = await asyncio.wrap_future(pipeline.run_on_thread(job))

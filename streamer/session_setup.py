@@ -45,11 +45,11 @@ class SetupError(Exception):
         self.detail = detail
 
 
-def check_scene(config: PipelineConfig, scenario: Scenario, default_scene: Path) -> None:
+def check_scene(config: PipelineConfig, scenario: Scenario, scene: Path) -> None:
     """The scenario must be about the scene this streamer renders (its first scene)."""
     if config.source != "scene":
         raise SetupError(422, "this streamer renders a test pattern; it cannot run a scenario")
-    rendering = (config.scene_path or default_scene).name
+    rendering = scene.name
     wanted = Path(scenario.scenes[0].path).name
     if wanted != rendering:
         raise SetupError(

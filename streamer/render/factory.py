@@ -26,6 +26,21 @@ def default_scene_path() -> Path:
     return Path(str(resources.files("streamer.assets").joinpath(SAMPLE_SCENE)))
 
 
+def resolve_scene_path(path: Path | None) -> Path:
+    """The scene file to load: `path` as given when it exists; a bare file name that does
+    not exist here is looked up among the scenes shipped in the package.
+
+    So an orchestrator without a scenes folder of its own can name a scenario's scene
+    (`warehouse.glb`) and any streamer, a local process or a pod, finds its copy.
+    """
+    if path is None:
+        return default_scene_path()
+    if path.exists() or path.parent != Path():
+        return path
+    shipped = Path(str(resources.files("streamer.assets").joinpath(path.name)))
+    return shipped if shipped.is_file() else path
+
+
 def create_frame_source(
     kind: FrameSourceKind,
     width: int,
@@ -46,7 +61,7 @@ def create_frame_source(
         return TestPattern(width, height, stereo=stereo)
     if kind != "scene":
         raise ValueError(f"unknown frame source {kind!r}: expected 'scene' or 'test-pattern'")
-    path = scene_path or default_scene_path()
+    path = resolve_scene_path(scene_path)
     scene = load_scene(path)
     gl = create_headless_gl()
     try:

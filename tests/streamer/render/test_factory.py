@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streamer.render.factory import create_frame_source, default_scene_path
+from streamer.render.factory import create_frame_source, default_scene_path, resolve_scene_path
 from streamer.render.gltf import SceneLoadError
 from streamer.render.source import RenderRequest
 
@@ -51,3 +51,20 @@ def test_a_missing_scene_fails_before_a_gl_context_exists(tmp_path: Path) -> Non
 def test_an_unpackable_size_is_refused_for_a_scene() -> None:
     with pytest.raises(ValueError, match="divisible by 8"):
         create_frame_source("scene", 322, 240)
+
+
+def test_a_bare_scene_name_finds_the_copy_shipped_in_the_package(tmp_path: Path) -> None:
+    shipped = resolve_scene_path(Path("warehouse.glb"))
+    assert shipped.is_file()
+    assert shipped.parent == default_scene_path().parent
+    assert resolve_scene_path(None) == default_scene_path()
+    # A path that exists is used as given, even if the package ships one of that name.
+    own = tmp_path / "warehouse.glb"
+    own.write_bytes(shipped.read_bytes())
+    assert resolve_scene_path(own) == own
+    # Neither here nor shipped, or a path with folders: left as is, so loading it fails
+    # naming the file the operator gave.
+    assert resolve_scene_path(Path("harbour.glb")) == Path("harbour.glb")
+    assert resolve_scene_path(Path("scenes/warehouse.glb")) == Path("scenes/warehouse.glb")
+    with pytest.raises(SceneLoadError, match=r"harbour\.glb"):
+        create_frame_source("scene", 64, 64, scene_path=Path("harbour.glb"))
