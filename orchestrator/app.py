@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.api.context import AppContext
 from orchestrator.api.problems import Problem, install_problem_handlers
-from orchestrator.api.routes import health, me, scenarios, sessions, web, whep
+from orchestrator.api.routes import health, instructor, me, scenarios, sessions, web, whep
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
@@ -126,6 +126,7 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(sessions.router)
+    app.include_router(instructor.router)
     app.include_router(scenarios.router)
     app.include_router(me.router)
     app.include_router(whep.router)

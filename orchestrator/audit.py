@@ -28,6 +28,7 @@ class AuditAction(StrEnum):
     ADOPT = "session.adopt"
     REAP = "streamer.reap"
     SCENARIO_PUT = "scenario.put"
+    SCENARIO_COMMAND = "scenario.command"
 
 
 #: The actor recorded when the orchestrator itself acts (timeouts, reaper, shutdown).

@@ -100,6 +100,37 @@ class SessionGoneError(OrchestratorError):
     """Signalling was attempted on a session that has ended or failed."""
 
 
+class ArtifactNotFoundError(OrchestratorError):
+    """A session has no after-action log or recording (never made, or deleted)."""
+
+
+# --- the streamer's control API (C4), as the orchestrator relays it -----------------
+
+
+class StreamerControlError(OrchestratorError):
+    """A call to a session's streamer control API failed; `detail` carries the
+    streamer's own message."""
+
+
+class StreamerNothingThereError(StreamerControlError):
+    """The streamer has no such thing: no scenario loaded, an unknown instructor event,
+    recording off (its 404)."""
+
+
+class StreamerConflictError(StreamerControlError):
+    """The streamer cannot do that now: the scenario is not running, or it is too late
+    to configure (its 409)."""
+
+
+class StreamerRejectedError(StreamerControlError):
+    """The streamer refused the request's content: an invalid document, nodes missing
+    from its scene (its 422)."""
+
+
+class StreamerUnreachableError(StreamerControlError):
+    """The streamer did not answer, or answered something unexpected."""
+
+
 # --- lifecycle ---------------------------------------------------------------------
 
 

@@ -122,6 +122,16 @@ class OrchestratorMetrics:
             ["purpose", "outcome"],
             registry=registry,
         )
+        self.aar_pull_failures = Counter(
+            f"{NAMESPACE}_aar_pull_failures_total",
+            "After-action log pulls from streamers that failed (the session goes on).",
+            registry=registry,
+        )
+        self.recording_fetch_failures = Counter(
+            f"{NAMESPACE}_recording_fetch_failures_total",
+            "Session recordings that could not be stopped or fetched at the session's end.",
+            registry=registry,
+        )
 
         # Export every known series from the start, at zero, so rates and alerts work
         # before the first failure rather than after it.

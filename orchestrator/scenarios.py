@@ -11,9 +11,10 @@ first line is the title, the rest the description; without one, the title is mad
 the file name and there is no description. Plain text, so an author needs no tooling.
 
 Scenario documents in the library (`orchestrator.scenario_library`, issue 6) are listed
-too, after those, by id, with their title, summary and domain. Until the streamer runs
-their triggers, a session for one streams its first scene (from `scenes_dir`) as a
-plain scene, or the sample scene while that file is missing.
+too, after those, by id, with their title, summary and domain. A session for one
+streams its first scene (from `scenes_dir`, else the streamer's shipped copy of that
+file), and the orchestrator loads the document onto its streamer, which runs its
+triggers (`orchestrator.sessions.scenario_link`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Scenario:
     #: For scenario documents only: their domain and expected duration.
     domain: str | None = None
     expected_duration_min: float | None = None
+    #: The scenario document itself (library entries only): loaded onto the session's
+    #: streamer before the session is ready (`PUT /v1/scenario`).
+    document: ScenarioDocument | None = None
 
 
 BUILT_IN = (
@@ -95,10 +99,17 @@ class ScenarioCatalogue:
         return list(found.values())
 
     def _document_scenario(self, document: ScenarioDocument) -> Scenario:
-        scene = None
-        if self._scenes_dir is not None:
-            path = self._scenes_dir / document.scenes[0].path
-            scene = str(path.resolve()) if path.is_file() else None
+        """A library document's entry. Its first scene comes from `scenes_dir` when the
+        file is there; otherwise the bare file name goes to the streamer, which loads the
+        copy it ships (`warehouse.glb`: the same on a laptop and in a pod). A scene still
+        being made (`pending`) cannot run: the session streams the sample scene, without
+        the document."""
+        first = document.scenes[0]
+        scene: str | None = Path(first.path).name
+        if self._scenes_dir is not None and (self._scenes_dir / first.path).is_file():
+            scene = str((self._scenes_dir / first.path).resolve())
+        elif first.pending:
+            scene = None
         return Scenario(
             document.id,
             "scene",
@@ -107,6 +118,7 @@ class ScenarioCatalogue:
             document.summary,
             domain=document.domain,
             expected_duration_min=document.expected_duration_min,
+            document=document if scene is not None else None,
         )
 
     def get(self, name: str) -> Scenario:

@@ -169,6 +169,28 @@ class OrchestratorSettings(BaseSettings):
     audit_log: Path | None = Field(
         default=None, description="Audit log (JSON lines); default `<state_dir>/audit.jsonl`."
     )
+    aar_dir: Path | None = Field(
+        default=None,
+        description="After-action logs, one `<session_id>.jsonl` per session that ran a "
+        "scenario document; default `<state_dir>/aar`.",
+    )
+    aar_retention_days: float = Field(
+        default=30,
+        ge=1,
+        description="Delete after-action logs last written longer ago than this, days "
+        "(checked at start and hourly).",
+    )
+    recordings_retention_days: float = Field(
+        default=30,
+        ge=1,
+        description="Delete session recordings older than this, days (checked at start and "
+        "hourly); recordings show trainees, so keep them no longer than needed.",
+    )
+    recordings_dir: Path | None = Field(
+        default=None,
+        description="Session recordings (`record: true`), `<session_id>.mp4` or `.webm`; "
+        "default `<state_dir>/recordings`.",
+    )
     web_root: Path | None = Field(
         default=None,
         description="Static web client served at `/`; default `clients/web/` once it has an "
@@ -219,6 +241,18 @@ class OrchestratorSettings(BaseSettings):
     @property
     def audit_path(self) -> Path:
         return self.audit_log if self.audit_log is not None else self.state_dir / "audit.jsonl"
+
+    @property
+    def aar_path(self) -> Path:
+        return self.aar_dir if self.aar_dir is not None else self.state_dir / "aar"
+
+    @property
+    def recordings_path(self) -> Path:
+        return (
+            self.recordings_dir
+            if self.recordings_dir is not None
+            else self.state_dir / "recordings"
+        )
 
 
 def _check_secret(value: str) -> None:

@@ -17,6 +17,11 @@ from orchestrator.errors import AuthenticationError, SessionTokenRejectedError
 
 STREAMER_AUDIENCE = "ixstream-streamer"
 ALGORITHM = "HS256"
+#: The role of the orchestrator's own tokens for a streamer's control API (loading a
+#: scenario, instructor commands, the after-action log, recordings): the streamer never
+#: lets it open WHEP, and never lets a viewer's token control. Not a `SessionRole`, so
+#: `verify_session_token` refuses it on the WHEP proxy too.
+CONTROL_ROLE = "orchestrator"
 
 
 class SessionRole(StrEnum):
@@ -63,6 +68,21 @@ def mint_session_token(
         "exp": int(expires_at),
     }
     return IssuedToken(jwt.encode(claims, key, algorithm=ALGORITHM), role, float(int(expires_at)))
+
+
+def mint_control_token(
+    key: str, *, session_id: str, subject: str, now: float, ttl_s: float = 60
+) -> str:
+    """Sign a short-lived token for `session_id`'s streamer control API (C4)."""
+    claims = {
+        "sid": session_id,
+        "role": CONTROL_ROLE,
+        "sub": subject,
+        "aud": STREAMER_AUDIENCE,
+        "iat": int(now),
+        "exp": int(now + ttl_s),
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def verify_session_token(key: str, token: str, *, session_id: str) -> SessionClaims:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,6 +54,11 @@ class SessionCreate(BaseModel):
     codec: Codec | None = Field(
         default=None, description="Codec preference; default: the server's."
     )
+    record: bool = Field(
+        default=False,
+        description="Record the stream; instructors and operators download it after the "
+        "session from `GET /v1/sessions/{id}/recording`.",
+    )
 
 
 class TransitionOut(BaseModel):
@@ -78,6 +83,7 @@ class SessionOut(BaseModel):
     height: int
     fps: int
     codec: Codec
+    record: bool = Field(default=False, description="Whether the stream is being recorded.")
     created_at: datetime
     updated_at: datetime
     ready_at: datetime | None = None
@@ -160,3 +166,41 @@ class PoolStatus(BaseModel):
     holding: int = Field(description="Sessions holding a streamer (counted against the max).")
     free_capacity: int
     profile: dict[str, object] = Field(description="What warm streamers are started with.")
+
+
+class EventCommand(BaseModel):
+    """Fire one of the scenario's instructor events (`instructor_events[].id`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: Literal["event"]
+    event: str = Field(pattern=SCENARIO_PATTERN, description="The event's id.")
+
+
+class PauseCommand(BaseModel):
+    """Pause the scenario: its time stops and no trigger fires until `resume`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: Literal["pause"]
+
+
+class ResumeCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: Literal["resume"]
+
+
+class EndCommand(BaseModel):
+    """End the scenario with an outcome; the session then ends too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: Literal["end"]
+    outcome: Literal["success", "partial", "failure"]
+    message: str | None = Field(default=None, max_length=1000)
+
+
+ScenarioCommandIn = Annotated[
+    EventCommand | PauseCommand | ResumeCommand | EndCommand, Field(discriminator="command")
+]

@@ -32,6 +32,8 @@ class SessionSpec:
     height: int
     fps: int
     codec: Codec | None
+    #: Record the stream to a file the orchestrator keeps after the session (C3, C5).
+    record: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class SessionSpec:
             "height": self.height,
             "fps": self.fps,
             "codec": self.codec,
+            "record": self.record,
         }
 
     @classmethod
@@ -52,6 +55,7 @@ class SessionSpec:
             height=int(data["height"]),
             fps=int(data["fps"]),
             codec=data["codec"],
+            record=bool(data.get("record", False)),  # journals from before it default off
         )
 
 
@@ -71,6 +75,8 @@ class Session:
     viewers: int = 0
     last_viewer_left_at: float | None = None
     failed_polls: int = 0
+    #: The streamer took the session's scenario document: its after-action log is pulled.
+    scenario_loaded: bool = False
     #: From the streamer's status polls (not journalled: the next polls measure afresh).
     frames_sent: int = 0
     measured_fps: float | None = None
@@ -105,6 +111,7 @@ class Session:
             "start_kind": self.start_kind,
             "ready_at": self.ready_at,
             "first_frame_at": self.first_frame_at,
+            "scenario_loaded": self.scenario_loaded,
         }
 
     @classmethod
@@ -126,6 +133,7 @@ class Session:
             start_kind=data.get("start_kind"),
             ready_at=data.get("ready_at"),
             first_frame_at=data.get("first_frame_at"),
+            scenario_loaded=bool(data.get("scenario_loaded", False)),
         )
 
 

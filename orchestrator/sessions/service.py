@@ -51,6 +51,7 @@ from orchestrator.sessions.journal import SessionJournal
 from orchestrator.sessions.lifetime import expiry
 from orchestrator.sessions.machine import Lifecycle
 from orchestrator.sessions.models import Session, SessionSpec, StartKind
+from orchestrator.sessions.scenario_link import ScenarioCommand, ScenarioLink
 from orchestrator.sessions.states import (
     CAPACITY_STATES,
     SIGNALLING_STATES,
@@ -123,6 +124,10 @@ class SessionService:
             on_change=self._wake.set,
         )
         metrics.track_state(self.snapshot)
+        #: Scenario documents, instructor commands, after-action logs and recordings.
+        self.link = ScenarioLink(
+            settings=settings, catalogue=catalogue, audit=audit, metrics=metrics, clock=clock
+        )
 
     # --- configuration -------------------------------------------------------------
 
@@ -165,6 +170,7 @@ class SessionService:
     async def start(self) -> None:
         await self.recover()
         self._tasks.spawn(self._reconcile_forever(), name="reconcile")
+        self._tasks.spawn(self.link.sweep_forever(), name="aar-sweep")
         self._serving = True
 
     async def stop(self) -> None:
@@ -176,6 +182,7 @@ class SessionService:
             live = [s for s in self._sessions.values() if s.state not in TERMINAL_STATES]
             await asyncio.gather(*(self._end_now(s, EndReason.SHUTDOWN) for s in live))
         await self.pool.drain(stop_streamers=self._settings.shutdown_policy == "end")
+        await self.link.close()
 
     async def _end_now(self, session: Session, reason: EndReason) -> None:
         """Shutdown path: end `session` and wait for its streamer to be gone."""
@@ -187,6 +194,7 @@ class SessionService:
             )
         if session.streamer is not None:
             try:
+                await self.link.finish(session)
                 await self._backend.delete(session.streamer.id)
             except OrchestratorError as exc:
                 self._fail(session, FailureReason.STOP_FAILED, exc.detail)
@@ -335,6 +343,22 @@ class SessionService:
             + (f" ({session.lifecycle.reason})" if session.lifecycle.reason else "")
         )
 
+    # --- scenario control (the calls themselves: `sessions/scenario_link.py`) -------
+
+    async def scenario_snapshot(self, principal: Principal, session_id: str) -> dict[str, Any]:
+        return await self.link.snapshot(self.get(principal, session_id))
+
+    async def scenario_command(
+        self, principal: Principal, session_id: str, command: ScenarioCommand
+    ) -> dict[str, Any]:
+        """Forward an instructor's command; `end` then ends the session (the final
+        log pull happens on the way, before its streamer stops)."""
+        session = self.get(principal, session_id)
+        snapshot = await self.link.command(principal, session, command)
+        if command.command == "end":
+            await self._end(session, EndReason.SCENARIO_ENDED, actor=principal.subject)
+        return snapshot
+
     # --- create --------------------------------------------------------------------
 
     async def create(self, principal: Principal, spec: SessionSpec, *, wait: bool) -> Session:
@@ -362,6 +386,7 @@ class SessionService:
             role=principal.role.value,
             scenario=spec.scenario,
             client=spec.client,
+            record=spec.record,
             resolution=f"{spec.width}x{spec.height}@{spec.fps}",
             queued=not start_now,
         )
@@ -418,7 +443,8 @@ class SessionService:
                 return
             self._bind(session, streamer, kind)
             if streamer.phase is StreamerPhase.READY:
-                self._mark_ready(session)
+                if await self._configure(session):
+                    self._mark_ready(session)
             else:
                 self._jobs[session.id] = self._tasks.spawn(
                     self._finish_cold_start(session), name=f"start:{session.id}"
@@ -441,7 +467,8 @@ class SessionService:
         async with session.lock:
             if session.state is S.STARTING:
                 session.streamer = streamer
-                self._mark_ready(session)
+                if await self._configure(session):
+                    self._mark_ready(session)
 
     def _bind(self, session: Session, streamer: Streamer, kind: StartKind) -> None:
         session.streamer = streamer
@@ -456,6 +483,14 @@ class SessionService:
             streamer=streamer.id,
             kind=kind,
         )
+
+    async def _configure(self, session: Session, *, readopted: bool = False) -> bool:
+        """Load the session's scenario document and recording choice onto its streamer
+        (before `ready`); a refusal fails the session, which releases the streamer."""
+        why = await self.link.configure(session, readopted=readopted)
+        if why is not None:
+            self._fail(session, FailureReason.CONFIGURE_FAILED, why)
+        return session.state is S.STARTING
 
     def _mark_ready(self, session: Session) -> None:
         now = self._clock.now()
@@ -497,6 +532,7 @@ class SessionService:
     async def _stop_streamer(self, session: Session, reason: EndReason) -> None:
         assert session.streamer is not None
         try:
+            await self.link.finish(session)  # last log entries, recording: streamer still up
             await self._backend.delete(session.streamer.id)
         except OrchestratorError as exc:
             self._fail(session, FailureReason.STOP_FAILED, exc.detail)
@@ -629,6 +665,7 @@ class SessionService:
                     expired.append((session, verdict))
         for session, verdict in expired:
             await self._end(session, verdict, actor=SYSTEM_ACTOR)
+        await self.link.pull_all(live)
         await self.pool.check_health()
         self._polls += 1
         if self._polls % REAP_EVERY_POLLS == 0:
@@ -778,7 +815,8 @@ class SessionService:
                     "warm" if streamer.phase is StreamerPhase.READY else "cold"
                 )
                 if streamer.phase is StreamerPhase.READY:
-                    self._mark_ready(session)
+                    if await self._configure(session, readopted=True):
+                        self._mark_ready(session)
                 else:
                     self._jobs[session.id] = self._tasks.spawn(
                         self._finish_cold_start(session), name=f"start:{session.id}"

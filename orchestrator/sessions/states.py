@@ -72,6 +72,9 @@ class FailureReason(StrEnum):
     """The backend failed in a way not covered above (see the detail)."""
     STOP_FAILED = "stop_failed"
     """Stopping the streamer failed; the process may have leaked (see the detail)."""
+    CONFIGURE_FAILED = "configure_failed"
+    """The streamer refused or did not take the session's scenario document or
+    recording setting (`PUT /v1/scenario`; the detail has its message)."""
 
 
 class EndReason(StrEnum):
@@ -81,6 +84,8 @@ class EndReason(StrEnum):
     IDLE_TIMEOUT = "idle_timeout"
     MAX_DURATION = "max_duration"
     SHUTDOWN = "orchestrator_shutdown"
+    SCENARIO_ENDED = "scenario_ended"
+    """An instructor ended the session's scenario (`end` command)."""
 
 
 def can_transition(current: SessionState, target: SessionState) -> bool:

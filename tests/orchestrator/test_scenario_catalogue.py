@@ -48,3 +48,22 @@ def test_a_library_file_that_does_not_validate_is_left_out(tmp_path: Path) -> No
         "sample",
         "test-pattern",
     ]
+
+
+def test_without_a_scenes_folder_the_streamer_is_told_the_scene_file_name(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    catalogue = ScenarioCatalogue(None, ScenarioLibrary(root / "scenarios"))
+    gas = catalogue.get("gas-leak-warehouse")
+    assert gas.scene == "warehouse.glb"  # the streamer loads the copy it ships
+    assert gas.document is not None
+    assert gas.document.id == "gas-leak-warehouse"
+    # A scene still being made cannot run: the sample plays, without the document.
+    text = (root / "scenarios" / "gas-leak-warehouse.yaml").read_text()
+    pending = text.replace(
+        "    path: warehouse.glb\n", "    path: harbour.glb\n    pending: true\n"
+    )
+    (tmp_path / "gas-leak-warehouse.yaml").write_text(pending)
+    waiting = ScenarioCatalogue(None, ScenarioLibrary(tmp_path)).get("gas-leak-warehouse")
+    assert (waiting.scene, waiting.document) == (None, None)

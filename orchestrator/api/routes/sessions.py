@@ -68,6 +68,7 @@ def present(
         height=session.profile.height,
         fps=session.profile.fps,
         codec=session.profile.codec,
+        record=session.spec.record,
         created_at=created,
         updated_at=updated,
         ready_at=utc(session.ready_at),
@@ -122,6 +123,7 @@ async def create_session(
         height=body.height or defaults.height,
         fps=body.fps or defaults.fps,
         codec=body.codec,
+        record=body.record,
     )
     session = await service.create(principal, spec, wait=wait)
     response.headers["Location"] = f"/v1/sessions/{session.id}"

@@ -17,6 +17,9 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/sessions/{session_id}/whep/{resource_id}"),
     ("get", "/v1/scenarios"), ("get", "/v1/scenarios/schema"),
     ("get", "/v1/scenarios/{scenario_id}"), ("put", "/v1/scenarios/{scenario_id}"),
+    ("get", "/v1/sessions/{session_id}/scenario"),
+    ("post", "/v1/sessions/{session_id}/scenario/commands"),
+    ("get", "/v1/sessions/{session_id}/aar"), ("get", "/v1/sessions/{session_id}/recording"),
     ("get", "/v1/pool"), ("get", "/v1/me"),
     ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
 }  # fmt: skip
