@@ -3,6 +3,11 @@
 # av), non-root, and fine on a read-only root filesystem (state under a mounted
 # /var/lib/ixstream, temporary files under /tmp).
 #
+# The sample scenarios ship read-only in /opt/ixstream/share/scenarios. The library
+# itself (IXS_ORCH_SCENARIO_DIR) is a writable volume at /var/lib/ixstream/scenarios,
+# since instructors upload to it; the Helm chart and k8s/ seed it from the samples with
+# an init container running this image's `sh` and `cp` (never overwriting a file).
+#
 #   docker build -f docker/orchestrator.Dockerfile -t ghcr.io/ixstream/orchestrator:0.1.0 .
 #
 # Pin the base images by digest in your registry mirror for reproducible builds.
@@ -30,9 +35,12 @@ FROM ${PYTHON_IMAGE}
 RUN groupadd --gid 10001 ixstream \
  && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin ixstream
 COPY --from=build /opt/ixstream /opt/ixstream
+# Root-owned, so read-only to the user the image runs as.
+COPY scenarios/*.yaml /opt/ixstream/share/scenarios/
 ENV PATH=/opt/ixstream/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    HOME=/tmp
+    HOME=/tmp \
+    IXS_ORCH_SCENARIO_DIR=/var/lib/ixstream/scenarios
 USER 10001:10001
 EXPOSE 8000
 ENTRYPOINT ["python", "-m", "orchestrator"]

@@ -1,7 +1,7 @@
 """The container images' Dockerfiles, read statically (no Docker engine runs on the
 project's machines, so they cannot be built here): pinned bases, non-root users, the
-NVIDIA capabilities a render pod needs, and entrypoints that match what the manifests
-pass as arguments."""
+NVIDIA capabilities a render pod needs, entrypoints that match what the manifests
+pass as arguments, and the sample scenarios the library's init container seeds from."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from orchestrator.backends.kubernetes_manifests import streamer_args
 from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from tests.k8s.orchestrator_pod import LIBRARY, SAMPLES_IN_IMAGE
 from tests.k8s.validation import load_documents
 from tests.kubesim.harness import PROFILE
 
@@ -63,3 +64,21 @@ def test_entrypoints_take_the_arguments_the_manifests_pass() -> None:
     docs = load_documents((ROOT / "k8s/orchestrator.yaml").read_text())
     deployment = next(d for d in docs if d["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["containers"][0]["args"][0] == "up"
+
+
+def test_the_orchestrator_image_ships_the_sample_scenarios_where_the_seeding_reads_them() -> None:
+    text = dockerfile("orchestrator")
+    final_stage = text[text.rindex("\nFROM ") :]
+    assert re.search(
+        rf"^COPY scenarios/\*\.yaml {re.escape(SAMPLES_IN_IMAGE)}/$", final_stage, re.M
+    )
+    assert final_stage.index("COPY scenarios") < final_stage.index("USER 10001")  # root-owned
+    assert f"IXS_ORCH_SCENARIO_DIR={LIBRARY}" in final_stage
+    assert list((ROOT / "scenarios").glob("*.yaml"))
+
+
+def test_the_orchestrator_build_context_lets_the_samples_in() -> None:
+    rules = (DOCKER / "orchestrator.Dockerfile.dockerignore").read_text().splitlines()
+    # The last matching rule wins (BuildKit's .dockerignore semantics).
+    assert rules.index("!scenarios/*.yaml") > rules.index("**")
+    assert not any(r.startswith("scenarios") for r in rules)

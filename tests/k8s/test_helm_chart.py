@@ -16,14 +16,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
 from orchestrator.backends.kubernetes_settings import KubernetesSettings
-from tests.k8s.helm_binary import HelmUnavailableError, helm_binary
+from tests.k8s.chart import CHART, ROOT, render, schema, values
 from tests.k8s.validation import load_documents, validate_all
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "helm" / "ixstream"
 EVERYTHING_ON = [
     "monitoring.serviceMonitor.enabled=true",
     "monitoring.prometheusRule.enabled=true",
@@ -31,31 +28,6 @@ EVERYTHING_ON = [
     "streamer.signalling=service",
     "pool.min=2",
 ]
-
-
-@pytest.fixture(scope="module")
-def helm() -> Path:
-    try:
-        return helm_binary()
-    except HelmUnavailableError as why:
-        pytest.skip(f"no helm binary: {why}")
-
-
-def render(helm: Path, *settings: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    argv = [str(helm), "template", "ixs", str(CHART), "--namespace", "ixstream"]
-    for item in settings:
-        argv += ["--set", item]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=check)
-
-
-def values() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
-    return loaded
-
-
-def schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((CHART / "values.schema.json").read_text())
-    return loaded
 
 
 def test_helm_lint_passes_in_strict_mode(helm: Path) -> None:

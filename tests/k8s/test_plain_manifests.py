@@ -1,5 +1,7 @@
 """`k8s/`: the plain manifests an operator can `kubectl apply`, checked against the real
-Kubernetes schemas in strict mode, and for the properties the design requires."""
+Kubernetes schemas in strict mode, and for the properties the design requires: among
+them the shared claims for the scenario library and the session records, mounted where
+the orchestrator's settings point, and the library's seeding that never overwrites."""
 
 from __future__ import annotations
 
@@ -13,6 +15,16 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.backends.kubernetes_metrics import KubernetesMetrics
 from orchestrator.metrics import OrchestratorMetrics
+from tests.k8s.orchestrator_pod import (
+    LIBRARY,
+    RECORDS,
+    container,
+    mounts,
+    orchestrator_pod,
+    run_seed_script,
+    settings_from_env,
+    uses_no_clobber_copy,
+)
 from tests.k8s.validation import load_documents, validate_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +53,8 @@ def test_every_manifest_is_valid_against_the_kubernetes_schema_in_strict_mode() 
         "PodDisruptionBudget/ixstream-orchestrator",
         "ServiceMonitor/ixstream-orchestrator",
         "PrometheusRule/ixstream",
+        "PersistentVolumeClaim/ixstream-library",
+        "PersistentVolumeClaim/ixstream-records",
     ):
         assert expected in names
 
@@ -85,6 +99,39 @@ def test_the_orchestrator_runs_two_hardened_replicas_with_probes_and_limits() ->
         "IXS_ORCH_KUBERNETES__TURN_SECRET",
     }
     assert not any("SECRET" in e["name"] and "value" in e for e in container["env"])
+
+
+def test_the_orchestrator_keeps_its_library_and_records_on_shared_claims(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pod = orchestrator_pod(documents())
+    mounted = mounts(pod, "orchestrator")
+    for path, claim in ((LIBRARY, "ixstream-library"), (RECORDS, "ixstream-records")):
+        assert mounted[path]["persistentVolumeClaim"]["claimName"] == claim
+        assert find("PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadWriteMany"]
+    settings = settings_from_env(container(pod, "orchestrator")["env"], monkeypatch)
+    assert settings.scenario_dir == Path(LIBRARY)
+    assert settings.aar_path == Path(RECORDS) / "aar"
+    assert settings.recordings_path == Path(RECORDS) / "recordings"
+    assert settings.aar_retention_days == 30
+
+
+def test_the_library_is_seeded_by_a_hardened_init_container_that_never_overwrites(
+    tmp_path: Path,
+) -> None:
+    pod = orchestrator_pod(documents())
+    (init,) = pod["initContainers"]
+    main = container(pod, "orchestrator")
+    assert init["image"] == main["image"]
+    assert init["securityContext"] == main["securityContext"]
+    assert uses_no_clobber_copy(init["command"][-1])
+    edited = tmp_path / "gas-leak-warehouse.yaml"
+    edited.write_text("# edited in the instructor's console\n")
+    run_seed_script(init, ROOT / "scenarios", tmp_path)
+    assert edited.read_text() == "# edited in the instructor's console\n"
+    assert (tmp_path / "traffic-stop-night.yaml").read_bytes() == (
+        ROOT / "scenarios/traffic-stop-night.yaml"
+    ).read_bytes()
 
 
 def test_streamers_accept_signalling_only_from_the_orchestrator() -> None:
