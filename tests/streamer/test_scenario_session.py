@@ -22,6 +22,7 @@ from ixclient.viewer import ViewerClient
 from ixstream.scenario import load_scenario
 from streamer.auth import Role, mint_token
 from tests.conftest import StreamerProcess
+from tests.streamer.scenario.views import HOME, IN_THE_LEAK, settled_view
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -29,12 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 GAS = ROOT / "scenarios" / "gas-leak-warehouse.yaml"
 TRAFFIC = ROOT / "scenarios" / "traffic-stop-night.yaml"
 WAREHOUSE = "warehouse.glb"  # a bare name: the streamer finds its shipped copy
-EYE = 1.6
-#: The gas-leak start point faces +z (yaw 180°): a head offset (x, z) lands at
-#: (0 - x, 2 - z) in the warehouse. Standing still at the start:
-HOME = (0.0, EYE, 0.0)
-#: ... and 5.5 m "forward", 2.5 m "left" of it: inside the leak zone (2.5, 7), r = 3.
-IN_THE_LEAK = (-2.5, EYE, -5.0)
 
 
 def control(streamer: StreamerProcess, role: Role = "orchestrator") -> dict[str, str]:
@@ -76,22 +71,6 @@ async def command(streamer: StreamerProcess, **body: Any) -> httpx.Response:
     return await call(
         streamer, "POST", "/v1/scenario/commands", json={"by": "instructor-ida", **body}
     )
-
-
-def luma(client: ViewerClient) -> np.ndarray[Any, np.dtype[np.uint8]]:
-    assert client.latest is not None
-    plane: np.ndarray[Any, np.dtype[np.uint8]] = client.latest.frame.to_ndarray(format="gray")
-    return plane
-
-
-async def settled_view(client: ViewerClient, position: tuple[float, float, float]) -> Any:
-    """The picture at `position` (looking ahead), once a frame that applied it arrived."""
-    seq = client.send_pose(0.0, position)
-    await client.wait_for_frame(min_seq=seq, timeout_s=20)
-    await asyncio.sleep(0.3)  # a few more frames: the encoder's quality settles
-    seq = client.send_pose(0.0, position)
-    await client.wait_for_frame(min_seq=seq, timeout_s=20)
-    return luma(client).astype(np.float32)
 
 
 def trainee(streamer: StreamerProcess) -> ViewerClient:

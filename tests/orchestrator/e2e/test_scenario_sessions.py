@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -22,12 +23,15 @@ from typing import Any
 
 import av
 import httpx
+import numpy as np
 import pytest
 
+from ixclient.viewer import ViewerClient
 from orchestrator.identity import Role
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.states import EndReason, SessionState
 from tests.orchestrator.conftest import ROOT, Harness, auth, eventually, streamer_pids
+from tests.streamer.scenario.views import HOME, IN_THE_LEAK, settled_view
 
 pytestmark = pytest.mark.e2e
 MakeApp = Callable[..., AbstractAsyncContextManager[Harness]]
@@ -225,3 +229,73 @@ async def test_a_recorded_session_leaves_a_playable_recording_after_it_ends(
         frames = sum(1 for _ in container.decode(video=0))
     assert frames > 0
     assert trainee.status_code == 403
+
+
+async def test_the_gas_leak_drill_end_to_end_zone_event_and_log(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """The issue's walk-through: start the gas-leak scenario, steer the trainee into the
+    leak zone (its trigger fires: in the log, and the picture fills with gas), an
+    instructor event (a visible change again), then the log holds it all in order."""
+    async with scenario_app(make_app, tmp_path) as app:
+        spec = {"scenario": SCENARIO, "width": 320, "height": 176, "fps": 30}
+        created = await app.client.post("/v1/sessions", json=spec, headers=TRAINEE)
+        assert created.status_code == 201, created.text
+        session = app.service.get_any(created.json()["id"])
+        base = f"/v1/sessions/{session.id}"
+        await eventually(lambda: session.state is not S.STARTING, what="started")
+        assert session.state is S.READY, session.lifecycle.detail
+        assert session.streamer is not None
+
+        trainee = ViewerClient(f"{session.streamer.base_url}/whep", created.json()["token"])
+        trainee.auto_move = False
+        async with trainee:
+            await trainee.wait_for_notice(lambda n: n.scenario == SCENARIO)
+            clear = await settled_view(trainee, HOME)
+            seq = trainee.send_pose(0.0, IN_THE_LEAK)
+            await trainee.wait_for_frame(min_seq=seq, timeout_s=20)
+            await trainee.wait_for_notice(lambda n: (n.caption or "").startswith("You are"))
+            await asyncio.sleep(2.5)  # the gas thickens over 2 s
+            in_gas = await settled_view(trainee, HOME)
+            assert float(np.abs(in_gas - clear).mean()) > 6.0
+            assert float(in_gas.std()) < 0.75 * float(clear.std())
+
+            fired = await app.client.post(
+                f"{base}/scenario/commands",
+                json={"command": "event", "event": "gas-spreads"},
+                headers=INSTRUCTOR,
+            )
+            assert fired.status_code == 200, fired.text
+            await trainee.wait_for_notice(lambda n: (n.caption or "").startswith("The haze"))
+            await asyncio.sleep(3.3)  # from 0.5 down to 0.45 over 3 s: thinner, visibly
+            thinner = await settled_view(trainee, HOME)
+            assert float(np.abs(thinner - in_gas).mean()) > 1.0
+
+            ended = await app.client.post(
+                f"{base}/scenario/commands",
+                json={"command": "end", "outcome": "success", "message": "Out in time."},
+                headers=INSTRUCTOR,
+            )
+            assert ended.status_code == 200, ended.text
+            await trainee.wait_for_notice(lambda n: n.outcome == "success")
+        await eventually(lambda: session.state is S.ENDED, 30, "ended")
+        aar = await app.client.get(f"{base}/aar", headers=INSTRUCTOR)
+
+    assert aar.status_code == 200
+    entries = [json.loads(line) for line in aar.text.splitlines()]
+    assert [e["seq"] for e in entries] == list(range(len(entries)))
+    story = [
+        (e["kind"], e.get("trigger") or e.get("action") or e.get("outcome"))
+        for e in entries
+        if e["kind"] in {"scenario_started", "trigger_fired", "instructor", "scenario_ended"}
+    ]
+    assert story == [
+        ("scenario_started", None),
+        ("trigger_fired", "too-close-to-leak"),
+        ("instructor", "event"),
+        ("trigger_fired", "haze-thickens"),
+        ("instructor", "end"),
+        ("scenario_ended", "success"),
+    ]
+    walked = [e["p"] for e in entries if e["kind"] == "pose"]
+    assert any(math.dist((p[0], p[2]), (2.5, 7.0)) < 3.0 for p in walked)  # into the zone
