@@ -64,6 +64,7 @@ log = structlog.get_logger(__name__)
 
 _MIME = {"h264": "video/H264", "vp8": "video/VP8"}
 WATCHDOG_PERIOD_S = 0.5
+NOTICE_REPEAT_TICKS = 2  # the scenario notice goes out again every second
 
 
 class ServiceError(Exception):
@@ -476,8 +477,14 @@ class StreamerService:
         several seconds without one means the viewer is gone.
         """
         s = self.settings
+        ticks = 0
         while True:
             await asyncio.sleep(WATCHDOG_PERIOD_S)
+            ticks += 1
+            if self.scenario is not None and ticks % NOTICE_REPEAT_TICKS == 0:
+                # The frames channel may lose a message and never resend it: repeating
+                # what the trainee should be told makes a lost caption a late one.
+                self._notify(self.scenario.notice())
             now = time.monotonic()
             for viewer in list(self.viewers.values()):
                 try:
