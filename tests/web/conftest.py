@@ -287,10 +287,15 @@ def difference(a: list[int], b: list[int]) -> float:
     return total / (len(a) * 3 / 4)
 
 
-async def start_session(page: Page, orchestrator: Orchestrator, subject: str) -> dict[str, Any]:
-    """Signs in as a trainee with the dev login URL, starts the default scenario, and
-    waits until the video plays. Returns the session as the API reports it."""
+async def start_session(
+    page: Page, orchestrator: Orchestrator, subject: str, scenario: str | None = None
+) -> dict[str, Any]:
+    """Signs in as a trainee with the dev login URL, starts `scenario` (else the first
+    one offered), and waits until the video plays. Returns the session as the API
+    reports it."""
     await page.goto(f"{orchestrator.base_url}/#token={orchestrator.token('trainee', subject)}")
+    if scenario is not None:
+        await page.locator(f"input[name=scenario][value='{scenario}']").check()
     await page.get_by_role("button", name="Start session").click()
     await playing(page)
     session: dict[str, Any] = await page.evaluate("window.ixClient.session")

@@ -46,6 +46,37 @@ export class ApiError extends Error {
 
 /** @typedef {{scenario?: string, client?: "browser" | "headset", width?: number, height?: number, fps?: number, codec?: "h264" | "vp8"}} SessionRequest */
 
+/**
+ * @typedef {object} ScenarioDocument  the parts of a scenario document (ixstream/scenario/model.py)
+ *   the pages read; the API returns all of it
+ * @property {string} id
+ * @property {string} title
+ * @property {string | null} [summary]
+ * @property {string[]} objectives
+ * @property {{position: number[], yaw_deg: number}} start
+ * @property {{id: string, label: string, description?: string | null}[]} instructor_events
+ * @property {{id: string, when: {kind: string, zone?: {center: number[], radius_m: number}}, then: object[], once?: boolean}[]} triggers
+ */
+
+/**
+ * @typedef {object} ScenarioSnapshot  a running scenario (the streamer's snapshot)
+ * @property {string} scenario
+ * @property {string} title
+ * @property {boolean} started
+ * @property {boolean} paused
+ * @property {number} t scenario time, seconds
+ * @property {string | null} outcome
+ * @property {string | null} message
+ * @property {string[]} fired trigger ids, in the order they fired
+ * @property {string | null} caption
+ * @property {{id: string, label: string}[]} [instructor_events]
+ */
+
+/**
+ * @typedef {{command: "event", event: string} | {command: "pause" | "resume"} |
+ *   {command: "end", outcome: "success" | "partial" | "failure", message: string | null}} ScenarioCommand
+ */
+
 export const TERMINAL_STATES = Object.freeze(["ended", "failed"]);
 
 export class OrchestratorApi {
@@ -66,8 +97,20 @@ export class OrchestratorApi {
    * @returns {Promise<any>}
    */
   async request(method, path, body) {
+    const response = await this.send(method, path, body, "application/json");
+    return response.status === 204 ? null : response.json();
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} body
+   * @param {string} accept
+   * @returns {Promise<Response>} a 2xx response; anything else is thrown as ApiError
+   */
+  async send(method, path, body, accept) {
     /** @type {Record<string, string>} */
-    const headers = { Authorization: `Bearer ${this.token}`, Accept: "application/json" };
+    const headers = { Authorization: `Bearer ${this.token}`, Accept: accept };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
@@ -77,7 +120,7 @@ export class OrchestratorApi {
     } catch (error) {
       throw new ApiError(0, String(/** @type {Error} */ (error).message || error));
     }
-    if (response.ok) return response.status === 204 ? null : response.json();
+    if (response.ok) return response;
     throw await problemFrom(response);
   }
 
@@ -123,6 +166,46 @@ export class OrchestratorApi {
   /** @returns {Promise<{name: string, source: string}[]>} */
   scenarios() {
     return this.request("GET", "/v1/scenarios");
+  }
+
+  /**
+   * A scenario document from the library (404 for built-ins and bare scenes).
+   * @param {string} name
+   * @returns {Promise<ScenarioDocument>}
+   */
+  scenario(name) {
+    return this.request("GET", `/v1/scenarios/${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * The running scenario of a session, as its streamer reports it now.
+   * @param {string} id
+   * @returns {Promise<ScenarioSnapshot>}
+   */
+  scenarioSnapshot(id) {
+    return this.request("GET", `/v1/sessions/${encodeURIComponent(id)}/scenario`);
+  }
+
+  /**
+   * Instructors and operators: fire an instructor event, pause, resume or end the
+   * scenario (`end` also ends the session).
+   * @param {string} id
+   * @param {ScenarioCommand} command
+   * @returns {Promise<ScenarioSnapshot>}
+   */
+  scenarioCommand(id, command) {
+    return this.request("POST", `/v1/sessions/${encodeURIComponent(id)}/scenario/commands`, command);
+  }
+
+  /**
+   * Instructors and operators: the session's after-action log, as the JSON lines the
+   * server stores (one entry per line; aar.js reads them).
+   * @param {string} id
+   * @returns {Promise<string>}
+   */
+  async afterActionLog(id) {
+    const response = await this.send("GET", `/v1/sessions/${encodeURIComponent(id)}/aar`, undefined, "application/x-ndjson");
+    return response.text();
   }
 
   /** Operators only. @returns {Promise<{desired: number, ready: number, starting: number, holding: number, free_capacity: number, profile: object}>} */

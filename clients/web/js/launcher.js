@@ -10,7 +10,7 @@ import { ApiError, OrchestratorApi, TERMINAL_STATES } from "./api.js";
 import { currentSignIn, signIn, signOut } from "./auth.js";
 import { Stage } from "./stage.js";
 import { $, announce, copyText, fillMessage, formatDuration, scenarioTitle, showView } from "./ui.js";
-import { describeApiError, describeSessionEnd, queueWords } from "./wording.js";
+import { describeApiError, describeOutcome, describeSessionEnd, queueWords } from "./wording.js";
 import { HeadsetClient, immersiveVrSupported } from "./xr.js";
 
 /** @typedef {import("./api.js").Session} Session */
@@ -18,6 +18,12 @@ import { HeadsetClient, immersiveVrSupported } from "./xr.js";
 const POLL_MS = 1000;
 /** States in which the session has (or is about to have) a streamer to signal to. */
 const STARTABLE = ["starting", "ready", "active"];
+/** States of a session that is not over yet. */
+const LIVE_STATES = ["pending", "starting", "ready", "active"];
+/** Who may direct scenarios (the instructor console) and review them. */
+const DIRECTING_ROLES = ["instructor", "operator"];
+/** How many finished sessions the instructor's list offers for review. */
+const FINISHED_SHOWN = 5;
 
 const page = {
   /** @type {OrchestratorApi | null} */
@@ -157,13 +163,16 @@ function renderScenarios(scenarios) {
 
 async function renderMySessions() {
   const api = /** @type {OrchestratorApi} */ (page.api);
-  let sessions;
+  const directs = DIRECTING_ROLES.includes(page.user?.role || "");
+  let all;
   try {
-    sessions = (await api.listSessions(["pending", "starting", "ready", "active"])).items;
+    all = (await api.listSessions()).items;
   } catch {
     return;
   }
+  const sessions = all.filter((s) => LIVE_STATES.includes(s.state));
   const mine = sessions.filter((s) => s.owner === page.user?.subject);
+  if (directs) renderTraineeSessions(all.filter((s) => s.owner !== page.user?.subject));
   $("#my-sessions").hidden = mine.length === 0;
   $("#my-session-list").replaceChildren(
     ...mine.map((s) => {
@@ -192,10 +201,68 @@ async function renderMySessions() {
         await api.endSession(s.id).catch(() => {});
         void renderMySessions();
       });
-      li.append(text, badge, open, end);
+      li.append(text, badge, open);
+      if (directs && s.state !== "pending") li.append(pageLink("instruct", s, "Instruct", `Instruct your ${scenarioTitle(s.scenario)} session`));
+      li.append(end);
       return li;
     }),
   );
+}
+
+/**
+ * Instructors and operators: everyone else's sessions, live ones to direct or watch,
+ * and the latest finished ones to review.
+ * @param {Session[]} sessions
+ */
+function renderTraineeSessions(sessions) {
+  const live = sessions.filter((s) => LIVE_STATES.includes(s.state));
+  const finished = sessions
+    .filter((s) => TERMINAL_STATES.includes(s.state))
+    .sort((a, b) => b.created_at.localeCompare(a.created_at))
+    .slice(0, FINISHED_SHOWN);
+  const shown = [...live, ...finished];
+  $("#trainee-sessions").hidden = shown.length === 0;
+  $("#trainee-session-list").replaceChildren(
+    ...shown.map((s) => {
+      const li = document.createElement("li");
+      li.dataset.session = s.id;
+      const text = document.createElement("div");
+      text.className = "grow";
+      const name = document.createElement("strong");
+      name.textContent = `${scenarioTitle(s.scenario)} · ${s.owner}`;
+      const meta = document.createElement("div");
+      meta.className = "muted small";
+      meta.textContent = `Started ${new Date(s.created_at).toLocaleTimeString()} · ${s.client === "headset" ? "VR headset" : "screen"}`;
+      text.append(name, meta);
+      const badge = document.createElement("span");
+      badge.className = `badge ${s.state}`;
+      badge.textContent = s.state;
+      li.append(text, badge);
+      if (STARTABLE.includes(s.state)) {
+        li.append(pageLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`), pageLink("watch", s, "Watch", `Watch ${s.owner}'s session`));
+      }
+      if (s.state !== "pending") li.append(pageLink("review", s, "Review", `Review ${s.owner}'s session`));
+      return li;
+    }),
+  );
+}
+
+/**
+ * A link to another page about one session, opened in a new tab (this one keeps the list).
+ * @param {"instruct" | "watch" | "review"} target
+ * @param {Session} session
+ * @param {string} text
+ * @param {string} label the accessible name, naming the session
+ */
+function pageLink(target, session, text, label) {
+  const link = document.createElement("a");
+  link.className = target === "instruct" ? "btn btn-primary" : "btn";
+  link.href = `${target}.html?session=${encodeURIComponent(session.id)}`;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.textContent = text;
+  link.setAttribute("aria-label", label);
+  return link;
 }
 
 /** What the options ask for. @returns {import("./api.js").SessionRequest} */
@@ -327,10 +394,13 @@ async function openStage(session) {
   page.openedAt = Date.now();
   let first = true;
   stage.addEventListener("over", (e) => {
-    const { message, session: over } = /** @type {CustomEvent} */ (e).detail;
+    const { message, session: over, state } = /** @type {CustomEvent} */ (e).detail;
     if (over) page.session = over;
+    // A scenario that ended with an outcome (the instructor ended it, say) ends the
+    // session too: that is the end of the training, not a problem.
+    const scenario = stage.scenario;
     void headset?.exit();
-    void leaveStage().then(() => showProblem(message));
+    void leaveStage().then(() => (state === "ended" && scenario?.outcome ? showOutcome(scenario) : showProblem(message)));
   });
   const hint = $("[data-role=hint]", stageRoot);
   if (headset) {
@@ -416,11 +486,28 @@ async function endSession() {
   let ended = session;
   if (session && page.api) ended = await page.api.endSession(session.id).catch(() => session);
   setAddress(null);
+  $("#ended-title").textContent = "Session ended";
+  $("#ended-outcome").hidden = true;
   const ran = page.openedAt ? formatDuration(Date.now() - page.openedAt) : null;
   $("#ended-summary").textContent = ended
     ? `${scenarioTitle(ended.scenario)}${ran ? `, ${ran} of training` : ""}. The training station has been released.`
     : "The training station has been released.";
   showView("ended");
+}
+
+/**
+ * The scenario's end, as the trainee's last word on the session.
+ * @param {import("./protocol.js").ScenarioUpdate} scenario
+ */
+function showOutcome(scenario) {
+  const words = describeOutcome(/** @type {string} */ (scenario.outcome), scenario.message);
+  setAddress(null);
+  $("#ended-title").textContent = words.title;
+  $("#ended-outcome").hidden = false;
+  $("#ended-outcome").textContent = words.advice;
+  $("#ended-summary").textContent = "The training station has been released.";
+  showView("ended");
+  announce(words.title);
 }
 
 function onHeadsetEnded() {

@@ -159,10 +159,36 @@ export function encode(message) {
  */
 
 /**
+ * @typedef {object} ScenarioUpdate  what the trainee should see of the running scenario;
+ *   sent whenever the caption, the pause or the outcome changes, and once after hello
+ * @property {"scenario"} type
+ * @property {string | null} scenario the scenario's id
+ * @property {number} t scenario time, seconds (does not advance while paused)
+ * @property {string | null} caption the line of text to show now, if any
+ * @property {boolean} paused the instructor paused the scenario
+ * @property {"success" | "partial" | "failure" | string | null} outcome set once it ended
+ * @property {string | null} message the outcome's explanation, if any
+ */
+
+/**
+ * A `scenario` message with every field in its documented type (null where missing).
+ * @param {any} message
+ * @returns {ScenarioUpdate | null}
+ */
+function scenarioUpdate(message) {
+  if (typeof message.paused !== "boolean" || !Number.isFinite(message.t)) return null;
+  const text = (/** @type {unknown} */ v) => (typeof v === "string" && v ? v : null);
+  return {
+    type: "scenario", scenario: text(message.scenario), t: message.t, caption: text(message.caption), paused: message.paused,
+    outcome: text(message.outcome), message: text(message.message),
+  };
+}
+
+/**
  * Parses a `frames` channel message. Returns null for anything that is not a v1
- * `hello` or `frame` (a newer streamer may add types: ignore, do not crash).
+ * `hello`, `frame` or `scenario` (a newer streamer may add types: ignore, do not crash).
  * @param {string | ArrayBuffer} data
- * @returns {Hello | FrameInfo | null}
+ * @returns {Hello | FrameInfo | ScenarioUpdate | null}
  */
 export function parseServerMessage(data) {
   let message;
@@ -175,5 +201,6 @@ export function parseServerMessage(data) {
   if (!message || typeof message !== "object" || message.v !== PROTOCOL_VERSION) return null;
   if (message.type === "hello" && typeof message.stereo === "boolean") return message;
   if (message.type === "frame" && Number.isInteger(message.id) && message.pose) return message;
+  if (message.type === "scenario") return scenarioUpdate(message);
   return null;
 }

@@ -7,8 +7,12 @@
  * It never leaves a frozen frame on screen: when the stream stalls the picture is
  * dimmed and a message says what is happening; when the session is over the picture
  * is removed and the page shows why (event "over").
+ *
+ * A stage whose markup holds a `[data-role=scenario]` element also shows the running
+ * scenario's caption, pause and outcome there (captions.js; event "scenario").
  */
 
+import { ScenarioOverlay } from "./captions.js";
 import { FrameLedger } from "./frametrack.js";
 import { DesktopInput } from "./input.js";
 import { MotionToPhoton } from "./latency.js";
@@ -50,6 +54,10 @@ export class Stage extends EventTarget {
     this.hint = $("[data-role=hint]", root);
     this.dot = $("[data-role=dot]", root);
     this.status = $("[data-role=status]", root);
+    const scenarioRoot = /** @type {HTMLElement | null} */ (root.querySelector("[data-role=scenario]"));
+    this.scenarioOverlay = scenarioRoot ? new ScenarioOverlay(scenarioRoot) : null;
+    /** @type {import("./protocol.js").ScenarioUpdate | null} the latest scenario message */
+    this.scenario = null;
     /** @type {StreamConnection | null} */
     this.stream = null;
     /** @type {DesktopInput | null} */
@@ -87,6 +95,8 @@ export class Stage extends EventTarget {
     this.snapshots = [];
     this.figures = null;
     this.hello = null;
+    this.scenario = null;
+    this.scenarioOverlay?.reset();
     const stream = new StreamConnection({
       endpoint: options.endpoint, checkSession: options.checkSession, drives: options.drives, codec: options.codec,
     });
@@ -94,6 +104,7 @@ export class Stage extends EventTarget {
     stream.addEventListener("track", (e) => this.onTrack(/** @type {CustomEvent} */ (e).detail.stream));
     stream.addEventListener("hello", (e) => (this.hello = /** @type {CustomEvent} */ (e).detail.hello));
     stream.addEventListener("frame", (e) => this.frames.add(/** @type {CustomEvent} */ (e).detail.frame));
+    stream.addEventListener("scenario", (e) => this.onScenario(/** @type {CustomEvent} */ (e).detail.scenario));
     stream.addEventListener("stats", (e) => this.onSnapshot(/** @type {CustomEvent} */ (e).detail.snapshot));
     stream.addEventListener("state", (e) => this.onState(/** @type {CustomEvent} */ (e).detail));
     if (options.onStream) options.onStream(stream);
@@ -162,6 +173,14 @@ export class Stage extends EventTarget {
       if (this.stream) video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
+  }
+
+  /** @param {import("./protocol.js").ScenarioUpdate} update */
+  onScenario(update) {
+    if (this.scenario && update.t < this.scenario.t) return; // stale: `frames` is unordered
+    this.scenario = update;
+    this.scenarioOverlay?.update(update);
+    this.dispatchEvent(new CustomEvent("scenario", { detail: { scenario: update } }));
   }
 
   /** @param {import("./stats.js").Snapshot} snap */
@@ -258,6 +277,7 @@ export class Stage extends EventTarget {
       seq: this.seq,
       m2p: this.latency.summary(performance.now()),
       lastM2p: this.latency.last,
+      scenario: this.scenario,
     };
   }
 }

@@ -15,6 +15,7 @@
  *   "track"  {stream}      a new MediaStream (after every (re)connection)
  *   "hello"  {hello}       the streamer's hello on the frames channel
  *   "frame"  {frame}       one frame record (docs/protocol.md, `frame`)
+ *   "scenario" {scenario}  the running scenario's caption, pause and outcome changed
  *   "stats"  {snapshot}    cumulative inbound counters, every WATCH_MS (stats.js)
  *   "open"   {label}       a data channel opened (after every (re)connection)
  */
@@ -253,6 +254,7 @@ export class StreamConnection extends EventTarget {
     const message = parseServerMessage(data);
     if (!message) return;
     if (message.type === "hello") this.dispatchEvent(new CustomEvent("hello", { detail: { hello: message } }));
+    else if (message.type === "scenario") this.dispatchEvent(new CustomEvent("scenario", { detail: { scenario: message } }));
     else this.dispatchEvent(new CustomEvent("frame", { detail: { frame: message } }));
   }
 

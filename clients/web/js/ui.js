@@ -91,3 +91,14 @@ export async function copyText(text) {
     return false;
   }
 }
+
+/**
+ * Scenario time as a clock: 65.27 → "01:05.3" (minutes run past 59: "75:00.0").
+ * @param {number} seconds
+ */
+export function formatClock(seconds) {
+  const tenths = Math.max(0, Math.round((Number.isFinite(seconds) ? seconds : 0) * 10));
+  const m = Math.floor(tenths / 600);
+  const s = (tenths % 600) / 10;
+  return `${String(m).padStart(2, "0")}:${s.toFixed(1).padStart(4, "0")}`;
+}

@@ -7,6 +7,7 @@
 
 import { OrchestratorApi, TERMINAL_STATES } from "./api.js";
 import { currentSignIn } from "./auth.js";
+import { commonStageAction, spectatorStageOptions } from "./spectator.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, scenarioTitle, showView } from "./ui.js";
 import { describeApiError, describeSessionEnd } from "./wording.js";
@@ -61,20 +62,7 @@ async function watch() {
   document.body.classList.add("on-stage");
   stageRoot.hidden = false;
   try {
-    await stage.open({
-      title: `${scenarioTitle(session.scenario)} · ${session.owner}`,
-      targetFps: session.fps,
-      codec: session.codec === "vp8" ? "vp8" : "h264",
-      drives: false,
-      endpoint: async () => {
-        const joined = await api.spectate(/** @type {string} */ (sessionId));
-        return { url: joined.whep_url, token: joined.token };
-      },
-      checkSession: async () => {
-        const current = await api.getSession(/** @type {string} */ (sessionId));
-        return { alive: !TERMINAL_STATES.includes(current.state) && current.state !== "ending", session: current };
-      },
-    });
+    await stage.open(spectatorStageOptions(api, session, `${scenarioTitle(session.scenario)} · ${session.owner}`));
   } catch (error) {
     await leave();
     problem(describeApiError(/** @type {any} */ (error)));
@@ -95,14 +83,8 @@ async function leave() {
  * @param {HTMLElement} button
  */
 async function onAction(action, button) {
-  if (action === "stats" && page.stage) {
-    const on = page.stage.overlay.toggle();
-    button.setAttribute("aria-pressed", String(on));
-    page.stage.refreshOverlay();
-  } else if (action === "fullscreen") {
-    if (document.fullscreenElement) await document.exitFullscreen().catch(() => {});
-    else await stageRoot.requestFullscreen().catch(() => {});
-  } else if (action === "leave") {
+  if (await commonStageAction(action, button, page.stage, stageRoot)) return;
+  if (action === "leave") {
     await leave();
     showView("stopped");
   }

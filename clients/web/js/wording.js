@@ -188,3 +188,29 @@ export function queueWords(position) {
   if (position === 1) return "You are next in line for a training station.";
   return `You are number ${position} in line for a training station.`;
 }
+
+/** The banner a trainee sees while the instructor holds the scenario. */
+export const PAUSED_WORDS = "Paused by the instructor";
+
+/** How a scenario ended (the scenario format's `end` outcomes). */
+const OUTCOMES = {
+  success: { title: "Scenario complete: well done.", advice: "You met the scenario's goal." },
+  partial: { title: "Scenario complete, with points to go over.", advice: "Your instructor will go through it with you." },
+  failure: { title: "Scenario over: the goal was not met.", advice: "Your instructor will go through it with you." },
+};
+
+/**
+ * A scenario's outcome for the trainee: the outcome as a title, the scenario's own
+ * message (or a general line) as the advice.
+ * @param {string} outcome success | partial | failure
+ * @param {string | null} [message] the scenario's or the instructor's explanation
+ * @returns {Message}
+ */
+export function describeOutcome(outcome, message = null) {
+  const known = OUTCOMES[/** @type {keyof OUTCOMES} */ (outcome)];
+  const words = known || { title: "The scenario has ended.", advice: "Your instructor will go through it with you." };
+  return { title: words.title, advice: message || words.advice, detail: known ? null : outcome };
+}
+
+/** The outcomes an instructor can end a scenario with, as the console offers them. */
+export const OUTCOME_LABELS = Object.freeze({ success: "Success", partial: "Partial", failure: "Failure" });

@@ -55,4 +55,14 @@ describe("protocol", () => {
     assert.equal(p.parseServerMessage(JSON.stringify({ v: 2, type: "hello", stereo: true })), null);
     assert.equal(p.parseServerMessage(JSON.stringify({ v: 1, type: "weather" })), null);
   });
+
+  it("parses scenario updates with every field typed, and drops malformed ones", () => {
+    const update = p.parseServerMessage(JSON.stringify({ v: 1, type: "scenario", scenario: "gas-leak-warehouse", t: 12.5, caption: "You hear a hiss.", paused: false, outcome: null, message: null }));
+    assert.deepEqual(update, { type: "scenario", scenario: "gas-leak-warehouse", t: 12.5, caption: "You hear a hiss.", paused: false, outcome: null, message: null });
+    const ended = p.parseServerMessage(JSON.stringify({ v: 1, type: "scenario", t: 30, paused: true, outcome: "success", message: "Out by the north exit." }));
+    assert.deepEqual(ended, { type: "scenario", scenario: null, t: 30, caption: null, paused: true, outcome: "success", message: "Out by the north exit." });
+    assert.equal(p.parseServerMessage(JSON.stringify({ v: 1, type: "scenario", t: 1, caption: "x" })), null, "paused is required");
+    assert.equal(p.parseServerMessage(JSON.stringify({ v: 1, type: "scenario", t: "soon", paused: false })), null);
+    assert.equal(p.parseServerMessage(JSON.stringify({ v: 1, type: "scenario", t: 1, paused: false, caption: 42 }))?.caption, null);
+  });
 });

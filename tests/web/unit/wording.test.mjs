@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { describeApiError, describeConnectionProblem, describeSessionEnd, queueWords } from "../../../clients/web/js/wording.js";
+import { describeApiError, describeConnectionProblem, describeOutcome, describeSessionEnd, queueWords } from "../../../clients/web/js/wording.js";
 
 const FAILURES = ["spawn_failed", "start_timeout", "streamer_exited", "streamer_unresponsive", "lost_on_restart"];
 
@@ -49,5 +49,15 @@ describe("wording", () => {
   it("tells a queued trainee their place in line", () => {
     assert.equal(queueWords(1), "You are next in line for a training station.");
     assert.equal(queueWords(3), "You are number 3 in line for a training station.");
+  });
+
+  it("tells a trainee how the scenario ended, in the scenario's own words when it has some", () => {
+    const success = describeOutcome("success", "You left by the north exit.");
+    assert.match(success.title, /well done/i);
+    assert.equal(success.advice, "You left by the north exit.");
+    const titles = new Set(["success", "partial", "failure"].map((o) => describeOutcome(o).title));
+    assert.equal(titles.size, 3, "outcomes are told apart");
+    assert.ok(describeOutcome("failure").advice, "a general line when there is no message");
+    assert.equal(describeOutcome("aborted").detail, "aborted", "an unknown outcome still reads calmly");
   });
 });

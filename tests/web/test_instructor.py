@@ -1,0 +1,178 @@
+"""The instructor console (clients/web/instruct.html, js/instruct.js) against the real
+stack: an instructor directs a trainee's gas-leak scenario (an instructor event, pause
+and resume, the end with an outcome) and the trainee's own page shows each of them
+(caption, "Paused by the instructor", the outcome; the picture itself for the haze).
+Anyone else is kept away from the controls, and API refusals are shown, not hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.web.conftest import (
+    GRAB,
+    REPORT,
+    Orchestrator,
+    difference,
+    new_page,
+    screenshot,
+    start_session,
+    until,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(240)]
+
+SCENARIO = "gas-leak-warehouse"
+SNAPSHOT = "window.ixClient && window.ixClient.snapshot"
+COWORKER_CAPTION = "Your colleague has not moved. They may not have heard the alarm."
+
+
+async def grab(page: Page) -> list[int]:
+    await page.wait_for_timeout(600)
+    frame: list[int] = await page.evaluate(GRAB, "#stage video")
+    return frame
+
+
+async def open_console(browser: Browser, orchestrator: Orchestrator, session_id: str) -> Page:
+    console = await new_page(browser, 1366, 900)
+    token = orchestrator.token("instructor", "mia")
+    await console.goto(f"{orchestrator.base_url}/instruct.html?session={session_id}#token={token}")
+    return console
+
+
+async def open_console_from_home(
+    browser: Browser, orchestrator: Orchestrator, session_id: str
+) -> Page:
+    """Signs in as an instructor and opens the console from the home page's list of
+    trainees' sessions (a new tab, as a trainer would)."""
+    home = await new_page(browser, 1366, 900)
+    await home.goto(f"{orchestrator.base_url}/#token={orchestrator.token('instructor', 'mia')}")
+    row = home.locator(f"#trainee-session-list li[data-session='{session_id}']")
+    await expect(row.get_by_role("link", name="Review")).to_be_visible()
+    async with home.context.expect_page() as opened:
+        await row.get_by_role("link", name="Instruct").click()
+    return await opened.value
+
+
+async def scenario_time(console: Page) -> float:
+    snapshot: dict[str, Any] = await until(console, SNAPSHOT, bool, 10, "a scenario snapshot")
+    return float(snapshot["t"])
+
+
+async def test_the_instructor_directs_the_scenario_and_the_trainee_sees_each_step(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    trainee = await new_page(browser)
+    session = await start_session(trainee, orchestrator, "jo", SCENARIO)
+    console = await open_console_from_home(browser, orchestrator, session["id"])
+    await expect(
+        console.get_by_role("heading", name="Gas leak in a warehouse: evacuate")
+    ).to_be_visible()
+    await expect(console.locator("#objectives li").first).to_be_visible()
+    await expect(console.locator("#live-state")).to_have_text("Running", timeout=20_000)
+    # The console shows the trainee's picture too.
+    await until(console, REPORT, lambda r: bool(r) and r["framesDecoded"] > 20, 45, "live view")
+    # The scenario's own caption comes at 20 s ("leak-starts"): let it come first, so it
+    # can never replace the captions of the events below, however slow the machine.
+    await expect(console.locator("#live-fired")).to_contain_text("leak-starts", timeout=45_000)
+
+    caption = trainee.locator("#stage [data-role=caption]")
+    event = console.get_by_role("button", name="Colleague stays put")
+    await expect(event).to_have_attribute("title", re.compile(r"^The colleague keeps working\."))
+    await event.click()
+    await expect(console.locator("#status")).to_contain_text("Sent “Colleague stays put”")
+    await expect(caption).to_have_text(COWORKER_CAPTION)
+    await expect(caption).to_have_attribute("aria-live", "polite")
+    await expect(console.locator("#live-fired")).to_contain_text("coworker-stays")
+    await expect(console.locator("#live-caption")).to_contain_text("Your colleague has not moved.")
+
+    # "Gas spreads" thickens the haze: the trainee's picture itself changes.
+    noise = difference(await grab(trainee), await grab(trainee))
+    before = await grab(trainee)
+    await console.get_by_role("button", name="Gas spreads").click()
+    await expect(caption).to_have_text("The haze is getting thicker. Get out now.")
+    await trainee.wait_for_timeout(3500)  # the fog thickens over 3 s
+    changed = difference(before, await grab(trainee))
+    assert changed > max(4 * noise, 6), f"the haze changed {changed:.1f} (noise {noise:.1f})"
+
+    await console.get_by_role("button", name="Pause", exact=True).click()
+    banner = trainee.locator("#stage [data-role=paused]")
+    await expect(banner).to_have_text("Paused by the instructor")
+    await expect(banner).to_be_visible()
+    await expect(console.locator("#live-state")).to_have_text("Paused")
+    await expect(console.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
+    await screenshot(trainee, "scenario-paused")
+    held = await scenario_time(console)
+    await console.wait_for_timeout(1500)
+    assert await scenario_time(console) == held, "scenario time stands still while paused"
+    report = await trainee.evaluate(REPORT)
+    assert report["scenario"]["paused"] is True
+
+    await console.get_by_role("button", name="Resume", exact=True).click()
+    await expect(banner).to_be_hidden()
+    await expect(console.locator("#live-state")).to_have_text("Running")
+    await until(console, SNAPSHOT, lambda s: bool(s) and s["t"] > held + 0.5, 10, "time running")
+    await console.evaluate("window.scrollTo(0, 0)")
+    await screenshot(console, "instructor")
+
+    await console.locator("#outcome").select_option("partial")
+    await console.locator("#end-message").fill("Tell your colleague to leave before you go.")
+    await console.get_by_role("button", name="End session").click()
+    await expect(
+        trainee.get_by_role("heading", name="Scenario complete, with points to go over.")
+    ).to_be_visible(timeout=20_000)
+    await expect(trainee.locator("#ended-outcome")).to_have_text(
+        "Tell your colleague to leave before you go."
+    )
+    await expect(console.get_by_role("heading", name="The scenario ended: Partial.")).to_be_visible(
+        timeout=20_000
+    )
+    review = console.get_by_role("link", name="Open the after-action review")
+    await expect(review).to_have_attribute("href", f"review.html?session={session['id']}")
+    deadline = time.monotonic() + 15
+    while orchestrator.session(session["id"])["state"] != "ended":
+        assert time.monotonic() < deadline, "ending the scenario ends the session"
+        await asyncio.sleep(0.2)
+
+
+async def test_the_console_shows_the_apis_refusal_for_a_session_without_a_scenario(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    with orchestrator.api("instructor") as api:
+        session = api.post(
+            "/v1/sessions?wait=true", json={"client": "browser", "scenario": "test-pattern"}
+        ).json()
+    console = await open_console(browser, orchestrator, session["id"])
+    await expect(console.locator("#no-document")).to_be_visible()
+    await expect(console.locator("#events-none")).to_be_visible()
+    status = console.locator("#status")
+    await expect(status).to_have_attribute("role", "status")
+    await expect(status).to_contain_text("The scenario's state is not available:")
+    await console.get_by_role("button", name="Pause", exact=True).click()
+    await expect(status).to_contain_text("Refused:")
+    await expect(status).to_have_attribute("data-tone", "error")
+
+
+async def test_a_trainee_is_not_offered_the_controls(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    with orchestrator.api("trainee") as api:  # the trainee's own session
+        session = api.post(
+            "/v1/sessions?wait=true", json={"client": "browser", "scenario": "test-pattern"}
+        ).json()
+        refused = api.post(
+            f"/v1/sessions/{session['id']}/scenario/commands", json={"command": "pause"}
+        )
+    assert refused.status_code == 403, "the API refuses a trainee, whatever a page offers"
+    page = await new_page(browser)
+    token = orchestrator.token("trainee")
+    await page.goto(f"{orchestrator.base_url}/instruct.html?session={session['id']}#token={token}")
+    await expect(page.get_by_role("heading", name="This page is for instructors.")).to_be_visible()
+    await expect(page.get_by_role("button", name="Pause", exact=True)).to_be_hidden()
+    await expect(page.get_by_role("button", name="End session")).to_be_hidden()
