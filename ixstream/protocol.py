@@ -181,6 +181,7 @@ class Hello(_Message):
     fps: int
     codec: str
     stereo: bool
+    recording: bool = False  # the session's stream is being recorded: tell the trainee
 
 
 class ScenarioNotice(_Message):

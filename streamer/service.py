@@ -357,6 +357,7 @@ class StreamerService:
             fps=s.fps,
             codec=s.codec,
             stereo=s.stereo,
+            recording=self.recording is not None and not self.recording.stopped,
         )
         viewer.send(FRAMES_CHANNEL, encode(hello))
         if self.scenario is not None:

@@ -135,6 +135,8 @@ async def test_a_trainee_walking_into_the_leak_fires_its_trigger_visibly(
     async with trainee(streamer) as client:
         first = await client.wait_for_notice(lambda n: n.scenario == "gas-leak-warehouse")
         assert (first.caption, first.paused, first.outcome) == (None, False, None)
+        assert client.hello is not None
+        assert client.hello.recording is False
         clear = await settled_view(client, HOME)
 
         seq = client.send_pose(0.0, IN_THE_LEAK)
@@ -186,6 +188,8 @@ async def test_instructor_commands_change_the_view_and_end_the_run_recorded(
     assert (await call(streamer, "GET", "/v1/status")).json()["recording"] is True
     async with trainee(streamer) as client:
         await client.wait_for_notice(lambda n: n.scenario == "gas-leak-warehouse")
+        assert client.hello is not None
+        assert client.hello.recording is True  # the trainee is told
         clear = await settled_view(client, HOME)
 
         unknown = await command(streamer, command="event", event="fire-drill")

@@ -4,6 +4,8 @@ trainee's session, view only, and sees what the trainee's input does to it.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -40,6 +42,7 @@ async def test_a_spectator_sees_the_same_session_while_the_trainee_drives(
     assert report["hello"]["controls"] is False, "a spectator never drives"
     assert (report["videoWidth"], report["videoHeight"]) == (session["width"], session["height"])
     await expect(observer.get_by_text("View only")).to_be_visible()
+    await expect(observer.locator("#stage [data-role=recording]")).to_be_hidden()
     await expect(observer.get_by_role("button", name="End session")).to_have_count(0)
 
     noise = difference(await grab(observer), await grab(observer))
@@ -60,6 +63,26 @@ async def test_a_spectator_sees_the_same_session_while_the_trainee_drives(
     assert (await observer.evaluate(REPORT))["seq"] == 0
     assert orchestrator.session(session["id"])["viewers"] == 2
     assert (await trainee.evaluate(REPORT))["lastFrame"]["seq"] >= trainee_seq
+
+
+async def test_everyone_watching_a_recorded_session_is_told_so(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    with orchestrator.api("instructor") as api:
+        session = api.post(
+            "/v1/sessions?wait=true",
+            json={"client": "browser", "scenario": "test-pattern", "record": True},
+        ).json()
+    assert session["record"] is True
+    observer = await new_page(browser)
+    await observer.goto(f"{orchestrator.base_url}/#token={orchestrator.token('instructor', 'mia')}")
+    await observer.goto(f"{orchestrator.base_url}/watch.html?session={session['id']}")
+    report = await playing(observer, frames=10)
+    assert report["hello"]["recording"] is True
+    badge = observer.locator("#stage [data-role=recording]")
+    await expect(badge).to_be_visible()
+    await expect(badge).to_have_text("Recording")
+    await expect(badge).to_have_attribute("title", re.compile("being recorded"))
 
 
 async def test_watching_needs_a_sign_in(browser: Browser, orchestrator: Orchestrator) -> None:

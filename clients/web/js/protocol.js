@@ -144,6 +144,7 @@ export function encode(message) {
  * @property {number} fps
  * @property {string} codec
  * @property {boolean} stereo
+ * @property {boolean} [recording] the session is being recorded (shown to everyone)
  */
 
 /**

@@ -102,7 +102,7 @@ export class Stage extends EventTarget {
     });
     this.stream = stream;
     stream.addEventListener("track", (e) => this.onTrack(/** @type {CustomEvent} */ (e).detail.stream));
-    stream.addEventListener("hello", (e) => (this.hello = /** @type {CustomEvent} */ (e).detail.hello));
+    stream.addEventListener("hello", (e) => this.onHello(/** @type {CustomEvent} */ (e).detail.hello));
     stream.addEventListener("frame", (e) => this.frames.add(/** @type {CustomEvent} */ (e).detail.frame));
     stream.addEventListener("scenario", (e) => this.onScenario(/** @type {CustomEvent} */ (e).detail.scenario));
     stream.addEventListener("stats", (e) => this.onSnapshot(/** @type {CustomEvent} */ (e).detail.snapshot));
@@ -173,6 +173,20 @@ export class Stage extends EventTarget {
       if (this.stream) video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
+  }
+
+  /**
+   * The streamer says hello once per connection; it also says whether the session is
+   * recorded, which everyone watching is shown (nobody is recorded unawares).
+   * @param {import("./protocol.js").Hello} hello
+   */
+  onHello(hello) {
+    this.hello = hello;
+    const badge = /** @type {HTMLElement | null} */ (this.root.querySelector("[data-role=recording]"));
+    if (badge) {
+      badge.hidden = !hello.recording;
+      badge.title = hello.recording ? "This session's video is being recorded for the after-action review." : "";
+    }
   }
 
   /** @param {import("./protocol.js").ScenarioUpdate} update */
