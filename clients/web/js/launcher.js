@@ -9,7 +9,7 @@
 import { ApiError, OrchestratorApi, TERMINAL_STATES } from "./api.js";
 import { currentSignIn, signIn, signOut } from "./auth.js";
 import { Stage } from "./stage.js";
-import { $, announce, copyText, fillMessage, formatDuration, scenarioTitle, showView } from "./ui.js";
+import { $, announce, copyText, fillMessage, formatDuration, scenarioTitle, sessionPageLink, sessionSummary, showView } from "./ui.js";
 import { describeApiError, describeOutcome, describeSessionEnd, queueWords } from "./wording.js";
 import { HeadsetClient, immersiveVrSupported } from "./xr.js";
 
@@ -177,17 +177,7 @@ async function renderMySessions() {
   $("#my-session-list").replaceChildren(
     ...mine.map((s) => {
       const li = document.createElement("li");
-      const text = document.createElement("div");
-      text.className = "grow";
-      const name = document.createElement("strong");
-      name.textContent = scenarioTitle(s.scenario);
-      const meta = document.createElement("div");
-      meta.className = "muted small";
-      meta.textContent = `Started ${new Date(s.created_at).toLocaleTimeString()} · ${s.client === "headset" ? "VR headset" : "screen"}`;
-      text.append(name, meta);
-      const badge = document.createElement("span");
-      badge.className = `badge ${s.state}`;
-      badge.textContent = s.state;
+      const [text, badge] = sessionSummary(s, scenarioTitle(s.scenario));
       const open = document.createElement("button");
       open.className = "btn";
       open.type = "button";
@@ -202,7 +192,7 @@ async function renderMySessions() {
         void renderMySessions();
       });
       li.append(text, badge, open);
-      if (directs && s.state !== "pending") li.append(pageLink("instruct", s, "Instruct", `Instruct your ${scenarioTitle(s.scenario)} session`));
+      if (directs && s.state !== "pending") li.append(sessionPageLink("instruct", s, "Instruct", `Instruct your ${scenarioTitle(s.scenario)} session`, true));
       li.append(end);
       return li;
     }),
@@ -226,43 +216,15 @@ function renderTraineeSessions(sessions) {
     ...shown.map((s) => {
       const li = document.createElement("li");
       li.dataset.session = s.id;
-      const text = document.createElement("div");
-      text.className = "grow";
-      const name = document.createElement("strong");
-      name.textContent = `${scenarioTitle(s.scenario)} · ${s.owner}`;
-      const meta = document.createElement("div");
-      meta.className = "muted small";
-      meta.textContent = `Started ${new Date(s.created_at).toLocaleTimeString()} · ${s.client === "headset" ? "VR headset" : "screen"}`;
-      text.append(name, meta);
-      const badge = document.createElement("span");
-      badge.className = `badge ${s.state}`;
-      badge.textContent = s.state;
+      const [text, badge] = sessionSummary(s, `${scenarioTitle(s.scenario)} · ${s.owner}`);
       li.append(text, badge);
       if (STARTABLE.includes(s.state)) {
-        li.append(pageLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`), pageLink("watch", s, "Watch", `Watch ${s.owner}'s session`));
+        li.append(sessionPageLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`, true), sessionPageLink("watch", s, "Watch", `Watch ${s.owner}'s session`));
       }
-      if (s.state !== "pending") li.append(pageLink("review", s, "Review", `Review ${s.owner}'s session`));
+      if (s.state !== "pending") li.append(sessionPageLink("review", s, "Review", `Review ${s.owner}'s session`));
       return li;
     }),
   );
-}
-
-/**
- * A link to another page about one session, opened in a new tab (this one keeps the list).
- * @param {"instruct" | "watch" | "review"} target
- * @param {Session} session
- * @param {string} text
- * @param {string} label the accessible name, naming the session
- */
-function pageLink(target, session, text, label) {
-  const link = document.createElement("a");
-  link.className = target === "instruct" ? "btn btn-primary" : "btn";
-  link.href = `${target}.html?session=${encodeURIComponent(session.id)}`;
-  link.target = "_blank";
-  link.rel = "noopener";
-  link.textContent = text;
-  link.setAttribute("aria-label", label);
-  return link;
 }
 
 /** What the options ask for. @returns {import("./api.js").SessionRequest} */

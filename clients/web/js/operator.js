@@ -9,7 +9,7 @@
 
 import { ApiError, OrchestratorApi } from "./api.js";
 import { currentSignIn } from "./auth.js";
-import { $, announce, fillMessage, formatDuration, scenarioTitle, showView } from "./ui.js";
+import { $, announce, fillMessage, formatDuration, scenarioTitle, sessionPageLink, showView } from "./ui.js";
 import { describeApiError, describeSessionEnd } from "./wording.js";
 
 /** @typedef {import("./api.js").Session} Session */
@@ -133,9 +133,9 @@ function row(s) {
     watch.rel = "noopener";
     watch.textContent = "Watch";
     watch.setAttribute("aria-label", `Watch ${s.owner}'s session`);
-    actions.append(sessionLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`), watch);
+    actions.append(sessionPageLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`), watch);
   }
-  if (s.state !== "pending") actions.append(sessionLink("review", s, "Review", `Review ${s.owner}'s session`));
+  if (s.state !== "pending") actions.append(sessionPageLink("review", s, "Review", `Review ${s.owner}'s session`));
   if (!["ending", "ended", "failed"].includes(s.state)) {
     const end = document.createElement("button");
     end.className = "btn btn-danger";
@@ -157,24 +157,6 @@ function row(s) {
     cell(actions),
   );
   return tr;
-}
-
-/**
- * A link to the instructor console or the after-action review of one session (new tab).
- * @param {"instruct" | "review"} target
- * @param {Session} s
- * @param {string} text
- * @param {string} label the accessible name, naming the session
- */
-function sessionLink(target, s, text, label) {
-  const link = document.createElement("a");
-  link.className = "btn";
-  link.href = `${target}.html?session=${encodeURIComponent(s.id)}`;
-  link.target = "_blank";
-  link.rel = "noopener";
-  link.textContent = text;
-  link.setAttribute("aria-label", label);
-  return link;
 }
 
 /**

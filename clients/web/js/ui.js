@@ -102,3 +102,44 @@ export function formatClock(seconds) {
   const s = (tenths % 600) / 10;
   return `${String(m).padStart(2, "0")}:${s.toFixed(1).padStart(4, "0")}`;
 }
+
+/**
+ * A link to another page about one session (instructor console, view, review), opened in
+ * a new tab so the list it sits in stays put.
+ * @param {"instruct" | "watch" | "review"} target
+ * @param {{id: string}} session
+ * @param {string} text
+ * @param {string} label the accessible name, naming the session
+ * @param {boolean} [primary] styled as the row's main action
+ */
+export function sessionPageLink(target, session, text, label, primary = false) {
+  const link = document.createElement("a");
+  link.className = primary ? "btn btn-primary" : "btn";
+  link.href = `${target}.html?session=${encodeURIComponent(session.id)}`;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.textContent = text;
+  link.setAttribute("aria-label", label);
+  return link;
+}
+
+/**
+ * A session row's text: its title, when it started and on what, and its state badge.
+ * @param {{state: string, created_at: string, client: string}} session
+ * @param {string} title
+ * @returns {[HTMLDivElement, HTMLSpanElement]}
+ */
+export function sessionSummary(session, title) {
+  const text = document.createElement("div");
+  text.className = "grow";
+  const name = document.createElement("strong");
+  name.textContent = title;
+  const meta = document.createElement("div");
+  meta.className = "muted small";
+  meta.textContent = `Started ${new Date(session.created_at).toLocaleTimeString()} · ${session.client === "headset" ? "VR headset" : "screen"}`;
+  text.append(name, meta);
+  const badge = document.createElement("span");
+  badge.className = `badge ${session.state}`;
+  badge.textContent = session.state;
+  return [text, badge];
+}
