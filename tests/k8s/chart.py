@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -45,3 +46,13 @@ def values() -> dict[str, Any]:
 def schema() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((CHART / "values.schema.json").read_text())
     return loaded
+
+
+def schema_rejects(path: tuple[str, ...], value: object) -> bool:
+    """Whether values.schema.json refuses values.yaml with `path` set to `value`."""
+    bad = values()
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return not jsonschema.Draft7Validator(schema()).is_valid(bad)
