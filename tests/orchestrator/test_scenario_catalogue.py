@@ -67,3 +67,16 @@ def test_without_a_scenes_folder_the_streamer_is_told_the_scene_file_name(
     (tmp_path / "gas-leak-warehouse.yaml").write_text(pending)
     waiting = ScenarioCatalogue(None, ScenarioLibrary(tmp_path)).get("gas-leak-warehouse")
     assert (waiting.scene, waiting.document) == (None, None)
+
+
+def test_the_library_parses_a_file_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "gas-leak-warehouse.yaml"
+    text = (root / "scenarios" / "gas-leak-warehouse.yaml").read_text()
+    path.write_text(text)
+    library = ScenarioLibrary(tmp_path)
+    first = library.get("gas-leak-warehouse")
+    assert library.get("gas-leak-warehouse") is first  # not parsed again
+    path.write_text(text.replace('title: "Gas leak in a warehouse: evacuate"', "title: Gas drill"))
+    assert library.get("gas-leak-warehouse").title == "Gas drill"  # edited by hand: re-read
+    assert [s.title for s in library.all()] == ["Gas drill"]
