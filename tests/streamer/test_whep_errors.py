@@ -147,8 +147,11 @@ async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
     streamer: StreamerProcess,
 ) -> None:
     """10 connections x 1,000 messages: a sustained flood from one peer can stall aiortc
-    1.16's own SCTP association after ~2,000-3,000 messages (that peer's data channels
-    only; see the issue note), which would test aiortc rather than our validation."""
+    1.16's own SCTP association (that peer's data channels only; once in CI within 1,000
+    messages), which would test aiortc rather than our validation. So the test asserts
+    that every message that *arrived* was counted and dropped, that nearly all of them
+    arrived, and that the picture never stopped; it does not depend on SCTP delivering
+    every reliable message."""
     rng = random.Random(42)
     for connection in range(1, 11):
         async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
@@ -158,12 +161,14 @@ async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
                 label = INPUT_CHANNEL if i % 2 else EVENTS_CHANNEL
                 assert await viewer.send_paced(label, garbage(rng))
             frames_before = viewer.measure.frames
-            counted = 500 * connection  # wait until the server has seen this batch's events
-            await until(lambda n=counted: events_dropped(streamer) >= n, timeout_s=30)
+            # Until the server has seen this batch's events, or they stop coming (a stall).
+            await settled(lambda: events_received(streamer), 500 * connection)
             await asyncio.sleep(0.5)
             assert viewer.measure.frames > frames_before, "the stream stalled during the flood"
+    received_events = events_received(streamer)
     dropped_events = streamer.metric("ixstream_streamer_messages_dropped_total", channel="events")
-    assert dropped_events == 5_000  # reliable: every one arrived, every one dropped
+    assert dropped_events == received_events  # every arrival counted, and dropped
+    assert received_events >= 4_000  # of 5,000 sent on a reliable channel
     received_input = streamer.metric("ixstream_streamer_messages_received_total", channel="input")
     dropped_input = streamer.metric("ixstream_streamer_messages_dropped_total", channel="input")
     assert dropped_input == received_input  # none of the garbage was applied
@@ -179,15 +184,21 @@ async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
     assert streamer.status()["ready"] is True
 
 
-def events_dropped(streamer: StreamerProcess) -> float:
-    return streamer.metric("ixstream_streamer_messages_dropped_total", channel="events")
+def events_received(streamer: StreamerProcess) -> float:
+    return streamer.metric("ixstream_streamer_messages_received_total", channel="events")
 
 
-async def until(condition: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+async def settled(count: Callable[[], float], target: float, quiet_s: float = 3.0) -> None:
+    """Until `count()` reaches `target`, or has not moved for `quiet_s` (nothing more is
+    coming), within 60 s."""
+    deadline = time.monotonic() + 60
+    last, since = count(), time.monotonic()
+    while last < target and time.monotonic() - since < quiet_s:
+        assert time.monotonic() < deadline, "messages still trickling in after 60 s"
+        await asyncio.sleep(0.1)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
 
 
 async def test_a_viewer_that_vanishes_without_delete_is_released_within_ten_seconds(
