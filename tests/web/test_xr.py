@@ -63,9 +63,13 @@ def mean_difference(a: list[int], b: list[int]) -> float:
     return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
 
 
-async def enter_vr(page: Page, orchestrator: Orchestrator, subject: str) -> dict[str, Any]:
+async def enter_vr(
+    page: Page, orchestrator: Orchestrator, subject: str, scenario: str | None = None
+) -> dict[str, Any]:
     await install_iwer(page)
     await page.goto(f"{orchestrator.base_url}/#token={orchestrator.token('trainee', subject)}")
+    if scenario is not None:
+        await page.locator(f"input[name=scenario][value='{scenario}']").check()
     enter = page.get_by_role("button", name="Enter VR")
     await expect(enter).to_be_visible()
     await enter.click()
@@ -152,3 +156,52 @@ async def test_turning_the_head_is_reprojected_at_once_then_rerendered(
     settled = await page.evaluate(TURN_AND_CAPTURE, 20)
     assert column_brightness(settled["pixels"], 1) > rim + 5, "the rim is gone once rerendered"
     assert mean_difference(still["pixels"], settled["pixels"]) > 5, "the world turned"
+
+
+#: The left eye's panel area (NDC x ±0.62, y -0.78..-0.42 of a 640×720 eye), read as the
+#: mean of each channel over a 40×12 grid, after the next XR frame is drawn.
+PANEL_PIXELS = """() => new Promise((resolve) => {
+  const headset = window.ixClient.headset;
+  headset.afterDraw = (gl) => {
+    headset.afterDraw = null;
+    const w = gl.drawingBufferWidth / 2, h = gl.drawingBufferHeight;
+    const x0 = Math.round(w * 0.2), y0 = Math.round(h * 0.12);
+    const width = Math.round(w * 0.6), height = Math.round(h * 0.15);
+    const all = new Uint8Array(width * height * 4);
+    gl.readPixels(x0, y0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, all);
+    const out = [];
+    for (let gy = 0; gy < 12; gy++) for (let gx = 0; gx < 40; gx++) {
+      const i = (Math.floor(gy * height / 12) * width + Math.floor(gx * width / 40)) * 4;
+      out.push(all[i], all[i + 1], all[i + 2]);
+    }
+    resolve(out);
+  };
+})"""
+
+
+async def test_the_scenarios_words_reach_the_headset_inside_vr(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    """In VR the page's captions are invisible: the headset draws the scenario's caption,
+    pause and outcome on a panel over the video, in both eyes."""
+    page = await new_page(browser)
+    session = await enter_vr(page, orchestrator, "paula", "gas-leak-warehouse")
+    await until(page, f"{HEADSET}.scenario", bool, 20, "the scenario's first notice")
+    before = await page.evaluate(PANEL_PIXELS)
+    with orchestrator.api("instructor") as api:
+        paused = api.post(
+            f"/v1/sessions/{session['id']}/scenario/commands", json={"command": "pause"}
+        )
+    assert paused.status_code == 200, paused.text
+    lines = await until(
+        page,
+        f"{HEADSET}.caption.lines",
+        lambda shown: "Paused by the instructor" in shown,
+        20,
+        "the pause on the headset's panel",
+    )
+    assert lines[0] == "Paused by the instructor"
+    await page.wait_for_timeout(300)
+    after = await page.evaluate(PANEL_PIXELS)
+    assert mean_difference(before, after) > 3, "the panel is drawn into the XR layer"
+    await screenshot(page, "headset-paused")

@@ -128,11 +128,12 @@ export class ReprojectingRenderer {
 }
 
 /**
+ * Compiles and links a GLSL ES 1.00 program, or throws with the driver's log.
  * @param {WebGLRenderingContext} gl
  * @param {string} vertex
  * @param {string} fragment
  */
-function link(gl, vertex, fragment) {
+export function link(gl, vertex, fragment) {
   const program = /** @type {WebGLProgram} */ (gl.createProgram());
   for (const [type, source] of /** @type {const} */ ([[gl.VERTEX_SHADER, vertex], [gl.FRAGMENT_SHADER, fragment]])) {
     const shader = /** @type {WebGLShader} */ (gl.createShader(type));

@@ -25,6 +25,7 @@ import { MotionToPhoton } from "./latency.js";
 import { axesMessage, buttonMessage, poseMessage, xrViewsMessage } from "./protocol.js";
 import { angleBetween } from "./quat.js";
 import { reprojectEye } from "./reprojection.js";
+import { CaptionPanel, captionLines } from "./xr-caption.js";
 import { ReprojectingRenderer } from "./xr-renderer.js";
 
 /** @typedef {import("./stream.js").StreamConnection} StreamConnection */
@@ -51,6 +52,9 @@ const xyzw = (q) => [q.x, q.y, q.z, q.w];
 /** @param {XRRigidTransform} t */
 const poseOf = (t) => ({ p: xyz(t.position), q: xyzw(t.orientation) });
 
+/** What the headset listens to on the stream. */
+const STREAM_EVENTS = ["hello", "frame", "open", "scenario"];
+
 export class HeadsetClient extends EventTarget {
   /** @param {HTMLVideoElement} video the element the stream plays in (it stays in the page) */
   constructor(video) {
@@ -64,6 +68,10 @@ export class HeadsetClient extends EventTarget {
     this.gl = null;
     /** @type {ReprojectingRenderer | null} */
     this.renderer = null;
+    /** @type {CaptionPanel | null} the scenario's words, drawn over the video */
+    this.caption = null;
+    /** @type {import("./protocol.js").ScenarioUpdate | null} the latest scenario message */
+    this.scenario = null;
     /** @type {StreamConnection | null} */
     this.stream = null;
     this.frames = new FrameLedger();
@@ -113,6 +121,7 @@ export class HeadsetClient extends EventTarget {
     if (!gl) throw new Error("this browser has no WebGL");
     this.gl = gl;
     this.renderer = new ReprojectingRenderer(gl);
+    this.caption = new CaptionPanel(gl);
     const XRWebGLLayerCtor = /** @type {any} */ (globalThis).XRWebGLLayer;
     session.updateRenderState({ baseLayer: new XRWebGLLayerCtor(session, gl, { antialias: false }) });
     // local-floor puts y = 0 at the floor, matching the streamer's eye height in metres;
@@ -140,12 +149,12 @@ export class HeadsetClient extends EventTarget {
   attach(stream) {
     this.detach();
     this.stream = stream;
-    for (const type of ["hello", "frame", "open"]) stream.addEventListener(type, this.onStreamEvent);
+    for (const type of STREAM_EVENTS) stream.addEventListener(type, this.onStreamEvent);
   }
 
   detach() {
     if (!this.stream) return;
-    for (const type of ["hello", "frame", "open"]) this.stream.removeEventListener(type, this.onStreamEvent);
+    for (const type of STREAM_EVENTS) this.stream.removeEventListener(type, this.onStreamEvent);
     this.stream = null;
     this.sentEyes = null;
   }
@@ -164,6 +173,10 @@ export class HeadsetClient extends EventTarget {
     const detail = /** @type {CustomEvent} */ (event).detail;
     if (event.type === "hello") this.hello = detail.hello;
     else if (event.type === "frame") this.frames.add(detail.frame);
+    else if (event.type === "scenario") {
+      // Repeated every second on an unordered channel: keep the newest.
+      if (!this.scenario || detail.scenario.t >= this.scenario.t) this.scenario = detail.scenario;
+    }
     // New channels after a reconnection: the XR frame loop sends the eyes again.
     else if (event.type === "open" && detail.label === "events") this.sentEyes = null;
   }
@@ -198,8 +211,12 @@ export class HeadsetClient extends EventTarget {
     gl.bindFramebuffer(gl.FRAMEBUFFER, layer.framebuffer);
     const renderer = /** @type {ReprojectingRenderer} */ (this.renderer);
     renderer.clear();
-    if (this.hasPicture()) this.drawVideo(viewer.views, layer);
-    else this.drawStatus(viewer.views, layer);
+    if (this.hasPicture()) {
+      this.drawVideo(viewer.views, layer);
+      this.drawCaption(viewer.views, layer);
+    } else {
+      this.drawStatus(viewer.views, layer);
+    }
     if (this.afterDraw) this.afterDraw(gl, layer);
   }
 
@@ -312,6 +329,18 @@ export class HeadsetClient extends EventTarget {
     this.lastCorrectionDeg = (correction * 180) / Math.PI;
     this.drawnVideoFrames++;
     if (record) this.latency.displayed(record.seq, performance.now());
+  }
+
+  /**
+   * The scenario's caption, pause or outcome over both eyes (captions.js shows the same
+   * on a screen; in VR the page is not visible).
+   * @param {any[]} views
+   * @param {any} layer
+   */
+  drawCaption(views, layer) {
+    const caption = /** @type {CaptionPanel} */ (this.caption);
+    caption.set(captionLines(this.scenario));
+    for (const view of views) caption.drawEye(layer.getViewport(view));
   }
 
   /**
