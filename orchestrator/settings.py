@@ -83,6 +83,12 @@ class OrchestratorSettings(BaseSettings):
     idle_timeout_s: float = Field(
         default=300, gt=0, description="End a session with no viewer for this long, seconds."
     )
+    scenario_end_grace_s: float = Field(
+        default=15,
+        ge=0,
+        description="End a session this long after its scenario ended by itself (a trigger's "
+        "`end`), seconds: time for the trainee to read the outcome.",
+    )
     max_duration_s: float = Field(
         default=4 * 3600,
         gt=0,

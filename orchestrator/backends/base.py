@@ -108,6 +108,8 @@ class StreamerStatus:
     first_frame_sent_at: float | None
     last_viewer_left_at: float | None
     started_at: float | None
+    #: The outcome once the session's scenario has ended (by a trigger or a command).
+    scenario_outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,15 @@ def parse_status(payload: object) -> StreamerStatus:
         first_frame_sent_at=_optional_float(payload.get("first_frame_sent_at")),
         last_viewer_left_at=_optional_float(payload.get("last_viewer_left_at")),
         started_at=_optional_float(payload.get("started_at")),
+        scenario_outcome=_scenario_outcome(payload.get("scenario")),
     )
+
+
+def _scenario_outcome(scenario: object) -> str | None:
+    """`scenario.outcome` when it is a string; a streamer without a scenario says null."""
+    if isinstance(scenario, dict) and isinstance(scenario.get("outcome"), str):
+        return str(scenario["outcome"])
+    return None
 
 
 class SessionBackend(abc.ABC):

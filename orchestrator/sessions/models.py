@@ -77,6 +77,8 @@ class Session:
     failed_polls: int = 0
     #: The streamer took the session's scenario document: its after-action log is pulled.
     scenario_loaded: bool = False
+    #: When the orchestrator first saw the streamer report the scenario over (clock time).
+    scenario_over_at: float | None = None
     #: From the streamer's status polls (not journalled: the next polls measure afresh).
     frames_sent: int = 0
     measured_fps: float | None = None

@@ -700,6 +700,13 @@ class SessionService:
             self._journal.save(session.to_json())
         if session.state is S.READY and (status.viewers > 0 or status.trainee_connected):
             self._advance(session, S.ACTIVE, "viewer_connected")
+        if status.scenario_outcome is not None:
+            # Ended by a trigger (an instructor's `end` ends the session at once): leave
+            # the trainee time to read the outcome, then end it.
+            now = self._clock.now()
+            session.scenario_over_at = session.scenario_over_at or now
+            if now - session.scenario_over_at >= self._settings.scenario_end_grace_s:
+                return EndReason.SCENARIO_ENDED
         return expiry(
             now=self._clock.now(),
             ready_at=session.ready_at or session.created_at,

@@ -85,7 +85,8 @@ class EndReason(StrEnum):
     MAX_DURATION = "max_duration"
     SHUTDOWN = "orchestrator_shutdown"
     SCENARIO_ENDED = "scenario_ended"
-    """An instructor ended the session's scenario (`end` command)."""
+    """The session's scenario ended: an instructor's `end` command, or a trigger's `end`
+    effect (then after `scenario_end_grace_s`)."""
 
 
 def can_transition(current: SessionState, target: SessionState) -> bool:

@@ -86,6 +86,16 @@ def test_the_status_parser_reads_the_contracts_fields() -> None:
     assert status.viewers == 2
     assert status.first_frame_sent_at == 1700000000.5
     assert status.started_at == 1699999990.0
+    assert status.scenario_outcome is None  # no `scenario`: a streamer without one
+
+
+def test_the_status_parser_reads_a_finished_scenarios_outcome() -> None:
+    base = {"viewers": 1, "frames_sent": 3}
+    running = {"id": "gas-leak-warehouse", "started": True, "paused": False, "outcome": None}
+    assert parse_status({**base, "scenario": running}).scenario_outcome is None
+    over = {**running, "outcome": "partial"}
+    assert parse_status({**base, "scenario": over}).scenario_outcome == "partial"
+    assert parse_status({**base, "scenario": "garbled"}).scenario_outcome is None
 
 
 @pytest.mark.parametrize(

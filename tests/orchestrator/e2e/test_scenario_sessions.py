@@ -299,3 +299,41 @@ async def test_the_gas_leak_drill_end_to_end_zone_event_and_log(
     ]
     walked = [e["p"] for e in entries if e["kind"] == "pose"]
     assert any(math.dist((p[0], p[2]), (2.5, 7.0)) < 3.0 for p in walked)  # into the zone
+
+
+async def test_a_scenario_ended_by_its_own_trigger_ends_the_session_after_a_grace(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """The trainee reaches the north exit: `out-north` ends the scenario with success;
+    the orchestrator sees it in the streamer's status and ends the session once the
+    grace (the time to read the outcome) is over, with the log's last entry saved."""
+    library = tmp_path / "library"
+    shutil.copytree(ROOT / "scenarios", library)
+    async with make_app(scenario_dir=library, scenario_end_grace_s=1.0) as app:
+        spec = {"scenario": SCENARIO, "width": 320, "height": 176, "fps": 30}
+        created = await app.client.post("/v1/sessions", json=spec, headers=TRAINEE)
+        assert created.status_code == 201, created.text
+        session = app.service.get_any(created.json()["id"])
+        await eventually(lambda: session.state is not S.STARTING, what="started")
+        assert session.streamer is not None
+        trainee = ViewerClient(f"{session.streamer.base_url}/whep", created.json()["token"])
+        trainee.auto_move = False
+        async with trainee:
+            await trainee.wait_for_notice(lambda n: n.scenario == SCENARIO)
+            # 13 m "ahead" of the start (0, 2) facing +z... is the north exit at z = -11.
+            seq = trainee.send_pose(0.0, (0.0, 1.6, 13.0))
+            await trainee.wait_for_frame(min_seq=seq, timeout_s=20)
+            done = await trainee.wait_for_notice(lambda n: n.outcome is not None)
+            assert (done.outcome, done.message) == (
+                "success",
+                "You left by the north exit, away from the leak.",
+            )
+            await eventually(lambda: session.state is S.ENDED, 30, "ended after the grace")
+        assert session.lifecycle.reason == EndReason.SCENARIO_ENDED
+        aar = await app.client.get(f"/v1/sessions/{session.id}/aar", headers=INSTRUCTOR)
+    last = json.loads(aar.text.splitlines()[-1])
+    assert (last["kind"], last["outcome"], last["by"]) == (
+        "scenario_ended",
+        "success",
+        "trigger:out-north",
+    )
