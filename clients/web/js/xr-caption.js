@@ -9,7 +9,7 @@
  */
 
 import { describeOutcome, PAUSED_WORDS } from "./wording.js";
-import { link } from "./xr-renderer.js";
+import { createTexture, link } from "./xr-renderer.js";
 
 const VERTEX = `
 attribute vec2 a_ndc;
@@ -44,12 +44,7 @@ export class CaptionPanel {
     const quad = [left, bottom, 0, 1, right, bottom, 1, 1, left, top, 0, 0, right, top, 1, 0];
     gl.bindBuffer(gl.ARRAY_BUFFER, this.buffer);
     gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(quad), gl.STATIC_DRAW);
-    this.texture = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, this.texture);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    this.texture = createTexture(gl);
     this.canvas = document.createElement("canvas");
     this.canvas.width = CANVAS.width;
     this.canvas.height = CANVAS.height;
