@@ -212,8 +212,11 @@ class StreamerService:
             job = scenario_job(pipeline, setup.scenario, scene)
             try:
                 runtime: ScenarioRuntime = await asyncio.wrap_future(pipeline.run_on_thread(job))
-            except ScenarioRuntimeError as exc:
-                raise SetupError(422, str(exc)) from None
+            except (ScenarioRuntimeError, ValueError) as exc:
+                # ValueError: the renderer's limits (e.g. dynamic nodes beyond its slots).
+                raise SetupError(
+                    422, f"scenario {setup.scenario.id!r} cannot run here: {exc}"
+                ) from None
             self.scenario = ScenarioHost(setup.scenario, runtime, self._notify_threadsafe)
             start = setup.scenario.start
             pipeline.place(start.position, math.radians(start.yaw_deg))

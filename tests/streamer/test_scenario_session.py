@@ -21,6 +21,8 @@ import pytest
 from ixclient.viewer import ViewerClient
 from ixstream.scenario import load_scenario
 from streamer.auth import Role, mint_token
+from streamer.render.factory import resolve_scene_path
+from streamer.render.gltf import load_scene
 from tests.conftest import StreamerProcess
 from tests.streamer.scenario.views import HOME, IN_THE_LEAK, settled_view
 
@@ -115,6 +117,18 @@ def test_the_control_api_is_the_orchestrators_alone(
     assert bad.status_code == 422
     assert any(e["loc"][-1] == "triggers" for e in bad.json()["detail"])
     assert httpx.get(url, headers=control(streamer)).status_code == 404
+
+    # More objects than the renderer has slots for: refused with the limit, not a 500,
+    # and the stream goes on as authored.
+    crowded = document(GAS)
+    used = {o["node"] for o in crowded["objects"]} | {a["node"] for a in crowded["actors"]}
+    spare = sorted(set(load_scene(resolve_scene_path(Path(WAREHOUSE))).node_bounds) - used)
+    extra = [{"id": f"thing-{i}", "node": n} for i, n in enumerate(spare[: 33 - len(used)])]
+    crowded["objects"] = crowded["objects"] + extra
+    too_many = httpx.put(url, json={"scenario": crowded}, headers=control(streamer), timeout=30)
+    assert too_many.status_code == 422, too_many.text
+    assert "33 dynamic nodes: the renderer holds at most 32" in too_many.json()["detail"]
+    assert httpx.get(f"{streamer.base_url}/readyz").status_code == 200
 
     assert set_up(streamer).status_code == 200
     again = set_up(streamer)
