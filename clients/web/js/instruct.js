@@ -11,7 +11,7 @@
 
 import { ApiError, OrchestratorApi } from "./api.js";
 import { currentSignIn } from "./auth.js";
-import { commonStageAction, sessionIsOver, spectatorStageOptions } from "./spectator.js";
+import { commonStageAction, sessionIsOver, spectatorStageOptions, wireStage } from "./spectator.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, formatClock, scenarioTitle, showView } from "./ui.js";
 import { describeApiError, describeOutcome, describeSessionEnd, OUTCOME_LABELS } from "./wording.js";
@@ -53,10 +53,7 @@ $("#end-form").addEventListener("submit", (e) => {
   e.preventDefault();
   void endScenario();
 });
-for (const button of stageRoot.querySelectorAll("[data-action]")) {
-  button.addEventListener("click", () => void onStageAction(/** @type {string} */ (button.getAttribute("data-action")), /** @type {HTMLElement} */ (button)));
-}
-window.addEventListener("pagehide", () => void page.stage?.close({ keepalive: true }));
+wireStage(stageRoot, onStageAction, () => page.stage);
 void boot();
 
 async function boot() {

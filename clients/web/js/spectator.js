@@ -66,3 +66,18 @@ export async function commonStageAction(action, button, stage, root) {
   }
   return false;
 }
+
+/**
+ * Wires a viewer page's stage: each `[data-action]` button calls `onAction`, and
+ * leaving the page closes the stream (keepalive: the DELETE outlives the page).
+ * @param {HTMLElement} root the stage
+ * @param {(action: string, button: HTMLElement) => Promise<void>} onAction
+ * @param {() => import("./stage.js").Stage | null} currentStage
+ */
+export function wireStage(root, onAction, currentStage) {
+  for (const button of root.querySelectorAll("[data-action]")) {
+    const element = /** @type {HTMLElement} */ (button);
+    element.addEventListener("click", () => void onAction(/** @type {string} */ (element.getAttribute("data-action")), element));
+  }
+  window.addEventListener("pagehide", () => void currentStage()?.close({ keepalive: true }));
+}

@@ -7,7 +7,7 @@
 
 import { OrchestratorApi, TERMINAL_STATES } from "./api.js";
 import { currentSignIn } from "./auth.js";
-import { commonStageAction, spectatorStageOptions } from "./spectator.js";
+import { commonStageAction, spectatorStageOptions, wireStage } from "./spectator.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, scenarioTitle, showView } from "./ui.js";
 import { describeApiError, describeSessionEnd } from "./wording.js";
@@ -24,10 +24,7 @@ const page = {
 
 $("#retry").addEventListener("click", () => void watch());
 $("#rejoin").addEventListener("click", () => void watch());
-for (const button of stageRoot.querySelectorAll("[data-action]")) {
-  button.addEventListener("click", () => void onAction(/** @type {string} */ (button.getAttribute("data-action")), /** @type {HTMLElement} */ (button)));
-}
-window.addEventListener("pagehide", () => void page.stage?.close({ keepalive: true }));
+wireStage(stageRoot, onAction, () => page.stage);
 void watch();
 
 async function watch() {
