@@ -48,6 +48,18 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
+def schema_complaint_about_an_extra_key(where: tuple[str, ...]) -> str | None:
+    """What values.schema.json says of values.yaml with an unknown key added under
+    `where` (None: it accepts it)."""
+    bad = values()
+    target = bad
+    for key in where:
+        target = target[key]
+    target["surprise"] = True
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema()).iter_errors(bad))
+    return None if error is None else error.message
+
+
 def schema_rejects(path: tuple[str, ...], value: object) -> bool:
     """Whether values.schema.json refuses values.yaml with `path` set to `value`."""
     bad = values()

@@ -18,7 +18,15 @@ import jsonschema
 import pytest
 
 from orchestrator.backends.kubernetes_settings import KubernetesSettings
-from tests.k8s.chart import CHART, ROOT, render, schema, schema_rejects, values
+from tests.k8s.chart import (
+    CHART,
+    ROOT,
+    render,
+    schema,
+    schema_complaint_about_an_extra_key,
+    schema_rejects,
+    values,
+)
 from tests.k8s.validation import load_documents, validate_all
 
 EVERYTHING_ON = [
@@ -120,10 +128,6 @@ def test_the_schema_rejects_out_of_range_numbers(path: tuple[str, ...], value: i
 
 @pytest.mark.parametrize("where", [(), ("orchestrator",), ("streamer", "gpu"), ("monitoring",)])
 def test_the_schema_rejects_unknown_keys_at_every_level(where: tuple[str, ...]) -> None:
-    bad = values()
-    target = bad
-    for key in where:
-        target = target[key]
-    target["surprise"] = True
-    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
-        jsonschema.Draft7Validator(schema()).validate(bad)
+    complaint = schema_complaint_about_an_extra_key(where)
+    assert complaint is not None
+    assert "Additional properties" in complaint

@@ -13,7 +13,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.k8s.chart import ROOT, render, rendered, schema, schema_rejects, values
+from tests.k8s.chart import (
+    ROOT,
+    render,
+    rendered,
+    schema,
+    schema_complaint_about_an_extra_key,
+    schema_rejects,
+    values,
+)
 from tests.k8s.orchestrator_pod import (
     LIBRARY,
     RECORDS,
@@ -166,13 +174,9 @@ def test_the_schema_rejects_bad_storage_values(path: tuple[str, ...], value: obj
     "where", [("library",), ("library", "persistence"), ("records",), ("records", "persistence")]
 )
 def test_the_schema_rejects_unknown_storage_keys(where: tuple[str, ...]) -> None:
-    bad = values()
-    target = bad
-    for key in where:
-        target = target[key]
-    target["surprise"] = True
-    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
-        jsonschema.Draft7Validator(schema()).validate(bad)
+    complaint = schema_complaint_about_an_extra_key(where)
+    assert complaint is not None
+    assert "Additional properties" in complaint
 
 
 @pytest.mark.parametrize("size", ["1Gi", "500Mi", "1.5Ti", "0.5Gi", "100G"])
