@@ -67,15 +67,8 @@ def scenario_job(pipeline: FramePipeline, scenario: Scenario, scene_path: Path) 
     from streamer.render.gltf import load_scene
 
     def job(current: FrameSource) -> ScenarioRuntime:
-        geometry = load_scene(scene_path)
-        bounds = {
-            name: (
-                (float(low[0]), float(low[1]), float(low[2])),
-                (float(high[0]), float(high[1]), float(high[2])),
-            )
-            for name, (low, high) in geometry.node_bounds.items()
-        }
-        runtime = ScenarioRuntime(scenario, bounds)  # a scene lacking a node fails here
+        # A scene lacking a node the scenario names fails here, before anything changes.
+        runtime = ScenarioRuntime(scenario, load_scene(scene_path).node_bounds)
         cfg = pipeline.config
 
         def build(dynamic: bool) -> FrameSource:
