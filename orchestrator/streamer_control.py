@@ -27,6 +27,7 @@ from orchestrator.errors import (
     StreamerRejectedError,
     StreamerUnreachableError,
 )
+from orchestrator.recordings import MEDIA_TYPES
 from orchestrator.tokens import mint_control_token
 
 #: Whole-call limit for small control calls (configure, command, snapshot), seconds.
@@ -162,7 +163,7 @@ class StreamerControl:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        suffix = ".webm" if media_type == "video/webm" else ".mp4"
+        suffix = next((s for s, kind in MEDIA_TYPES.items() if kind == media_type), ".mp4")
         path = stem.with_name(stem.name + suffix)
         os.replace(partial, path)
         return Download(path, media_type or "video/mp4", size)
