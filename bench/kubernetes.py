@@ -41,10 +41,10 @@ from typing import Any
 
 import structlog
 
-from orchestrator.backends import kubernetes_manifests as m
 from orchestrator.backends.base import StreamerProfile
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 PROFILE = StreamerProfile("test-pattern", None, 1280, 720, 60, "h264", False, 8000)
 NAMESPACE = "ixstream"

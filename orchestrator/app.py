@@ -29,8 +29,8 @@ from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
 from orchestrator.backends.factory import create_backend
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_fleet import WarmFleet
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.fleet import WarmFleet
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenario_library import ScenarioLibrary

@@ -20,7 +20,7 @@ from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.backends.base import Codec
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 #: Values people paste into configuration "for now". Refused in every mode.
 PLACEHOLDER_SECRETS = frozenset(

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
-from orchestrator.backends.kubernetes_fleet import WarmFleet
+from orchestrator.backends.kubernetes.fleet import WarmFleet
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 

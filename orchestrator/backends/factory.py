@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 from orchestrator.backends.base import SessionBackend
-from orchestrator.backends.kubernetes import KubernetesBackend
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.local import LocalBackendConfig, LocalProcessBackend
 from orchestrator.clock import Clock
 from orchestrator.errors import ConfigurationError

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.backends.kubernetes_manifests import streamer_args
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.manifests import streamer_args
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from tests.k8s.orchestrator_pod import LIBRARY, SAMPLES_IN_IMAGE
 from tests.k8s.validation import load_documents
 from tests.kubesim.harness import PROFILE

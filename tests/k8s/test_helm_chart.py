@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from tests.k8s.chart import (
     CHART,
     ROOT,

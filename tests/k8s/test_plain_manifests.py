@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from orchestrator.backends.kubernetes_metrics import KubernetesMetrics
+from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
 from orchestrator.metrics import OrchestratorMetrics
 from tests.k8s.orchestrator_pod import (
     LIBRARY,

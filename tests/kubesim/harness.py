@@ -19,8 +19,8 @@ from kubesim.cluster import ClusterConfig, NodeShape
 from kubesim.kubelet import KubeletConfig
 from kubesim.serve import RunningSimulator, running_simulator
 from orchestrator.backends.base import StreamerProfile
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 PROFILE = StreamerProfile("test-pattern", None, 320, 240, 15, "h264", False, 500)
 NAMESPACE = "ixstream"

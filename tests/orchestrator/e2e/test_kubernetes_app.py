@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 
 from kubesim.serve import RunningSimulator, running_simulator
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_manifests import profile_hash
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.manifests import profile_hash
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.identity import Role
 from orchestrator.sessions.states import SessionState
 from tests.kubesim.harness import NAMESPACE, PROFILE, admin, cluster, opened, simulated
 from tests.kubesim.harness import settings as simulated_pod_settings
-from tests.orchestrator.backends.test_kubernetes_contract import (
+from tests.orchestrator.backends.kubernetes.test_contract import (
     backend_settings,
     running_streamers_cluster,
 )

@@ -148,7 +148,7 @@ class KubernetesSettings(BaseModel):
         "before it fails with `start_timeout`; the start timeout counts from scheduling.",
     )
 
-    # --- the warm pool (kubernetes_fleet)
+    # --- the warm pool (fleet)
     pool_buffer: int = Field(
         2, ge=0, description="Ready, unclaimed streamer pods to keep (Agones' bufferSize)."
     )

@@ -16,8 +16,8 @@ import pytest
 from kubesim import kinds
 from kubesim.kubelet import KubeletConfig
 from kubesim.serve import RunningSimulator
-from orchestrator.backends import kubernetes_manifests as m
-from orchestrator.backends.kubernetes import KubernetesBackend
+from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.errors import StreamerStartError
 from orchestrator.sessions.states import FailureReason
 from tests.kubesim.harness import NAMESPACE, PROFILE, admin, cluster, opened, simulated

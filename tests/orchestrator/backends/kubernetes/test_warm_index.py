@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from orchestrator.backends.kubernetes_warm_index import RandomSet, WarmIndex
+from orchestrator.backends.kubernetes.warm_index import RandomSet, WarmIndex
 
 
 def test_adding_and_removing_keeps_exactly_the_members() -> None:

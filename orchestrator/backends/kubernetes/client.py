@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 from kubernetes_asyncio import client, config
 
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.errors import BackendError
 
 Obj = dict[str, Any]

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from kubesim import kinds
-from orchestrator.backends import kubernetes_manifests as m
 from orchestrator.backends.base import StreamerPhase
+from orchestrator.backends.kubernetes import manifests as m
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
 
 POOL = 50

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from orchestrator.backends.kubernetes_client import KubeApiError, KubeClient
-from orchestrator.backends.kubernetes_status import parse_time
+from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
+from orchestrator.backends.kubernetes.status import parse_time
 from orchestrator.clock import Clock
 
 

@@ -4,7 +4,7 @@ The cluster is the source of truth (DESIGN.md §3): each streamer is a pod whose
 and annotations say what it is (profile), whom it serves (session) and who claimed it;
 its token key is a Secret the pod owns. The backend keeps no state of its own beyond a
 watch cache, so an orchestrator that restarts, or a second replica beside it, rebuilds
-the same view from one list and a watch (`kubernetes_informer`).
+the same view from one list and a watch (`cache`).
 
 - spawn: a key Secret, then the pod (`generateName`), then the Secret's owner
   reference (so garbage collection deletes it with the pod); in `service` signalling
@@ -44,7 +44,6 @@ import httpx
 import structlog
 from prometheus_client import CollectorRegistry
 
-from orchestrator.backends import kubernetes_manifests as m
 from orchestrator.backends.base import (
     Observation,
     SessionBackend,
@@ -53,11 +52,12 @@ from orchestrator.backends.base import (
     StreamerProfile,
     parse_status,
 )
-from orchestrator.backends.kubernetes_client import KubeApiError, KubeClient
-from orchestrator.backends.kubernetes_informer import Informer
-from orchestrator.backends.kubernetes_metrics import KubernetesMetrics
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
-from orchestrator.backends.kubernetes_status import (
+from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.cache import Informer
+from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
+from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
+from orchestrator.backends.kubernetes.status import (
     Fate,
     is_ready,
     is_scheduled,
@@ -66,8 +66,8 @@ from orchestrator.backends.kubernetes_status import (
     ready_since,
     unschedulable,
 )
-from orchestrator.backends.kubernetes_turn import ice_servers, ice_servers_env, turn_credential
-from orchestrator.backends.kubernetes_warm_index import WarmIndex
+from orchestrator.backends.kubernetes.turn import ice_servers, ice_servers_env, turn_credential
+from orchestrator.backends.kubernetes.warm_index import WarmIndex
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StreamerStartError
 from orchestrator.sessions.states import FailureReason

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_fleet import FleetCount, WarmFleet, fleet_target
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.fleet import FleetCount, WarmFleet, fleet_target
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
 
 

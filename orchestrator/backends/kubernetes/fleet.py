@@ -4,7 +4,7 @@ Agones' Fleet with a buffer FleetAutoscaler is the model: the fleet should have
 `buffer` ready, unclaimed pods on top of the ones serving sessions, and never fewer
 than `min` nor more than `max` pods in all (`fleet_target`, a pure function).
 
-One replica keeps the pool (it holds the Lease, `kubernetes_lease`); every replica
+One replica keeps the pool (it holds the Lease, `lease`); every replica
 claims from it. The keeper, each period:
 
 - counts the profile's pods from the backend's watch cache: ready warm, starting warm,
@@ -29,12 +29,12 @@ from dataclasses import dataclass
 
 import structlog
 
-from orchestrator.backends import kubernetes_manifests as m
 from orchestrator.backends.base import StreamerProfile
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_client import KubeApiError
-from orchestrator.backends.kubernetes_lease import LeaderLease
-from orchestrator.backends.kubernetes_status import is_ready, pod_fate
+from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.client import KubeApiError
+from orchestrator.backends.kubernetes.lease import LeaderLease
+from orchestrator.backends.kubernetes.status import is_ready, pod_fate
 from orchestrator.errors import OrchestratorError
 from orchestrator.tasks import TaskOwner
 

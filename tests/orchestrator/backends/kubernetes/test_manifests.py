@@ -11,8 +11,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from orchestrator.backends import kubernetes_manifests as m
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from tests.kubesim.harness import PROFILE
 
 K8S_VERSION = "1.33.0"

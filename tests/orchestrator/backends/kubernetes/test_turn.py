@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kubesim import kinds
-from orchestrator.backends.kubernetes_settings import IceServerSettings, KubernetesSettings
-from orchestrator.backends.kubernetes_turn import ice_servers, ice_servers_env, turn_credential
+from orchestrator.backends.kubernetes.settings import IceServerSettings, KubernetesSettings
+from orchestrator.backends.kubernetes.turn import ice_servers, ice_servers_env, turn_credential
 from tests.kubesim.harness import NAMESPACE, PROFILE, cluster, opened, simulated
 
 

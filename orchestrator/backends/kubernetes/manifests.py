@@ -25,7 +25,7 @@ import json
 from typing import Any
 
 from orchestrator.backends.base import StreamerProfile
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 Manifest = dict[str, Any]
 

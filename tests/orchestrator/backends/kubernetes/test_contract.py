@@ -23,8 +23,8 @@ from kubesim.cluster import ClusterConfig, NodeShape
 from kubesim.kubelet import KubeletConfig
 from kubesim.serve import RunningSimulator, running_simulator
 from orchestrator.backends.base import SessionBackend
-from orchestrator.backends.kubernetes import KubernetesBackend
-from orchestrator.backends.kubernetes_settings import KubernetesSettings
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.backends.kubernetes_status import (
+from orchestrator.backends.kubernetes.status import (
     Fate,
     exit_detail,
     is_ready,

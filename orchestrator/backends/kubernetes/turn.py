@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.backends.kubernetes_settings import IceServerSettings
+from orchestrator.backends.kubernetes.settings import IceServerSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from orchestrator.backends.kubernetes_client import KubeApiError, KubeClient
+from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
 
 log = structlog.get_logger("orchestrator.backends.kubernetes")
 
