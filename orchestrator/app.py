@@ -33,8 +33,8 @@ from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.fleet import WarmFleet
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.metrics import OrchestratorMetrics
-from orchestrator.scenario_library import ScenarioLibrary
-from orchestrator.scenarios import ScenarioCatalogue
+from orchestrator.scenarios.catalogue import ScenarioCatalogue
+from orchestrator.scenarios.library import ScenarioLibrary
 from orchestrator.sessions.journal import SessionJournal
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings

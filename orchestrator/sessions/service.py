@@ -45,13 +45,13 @@ from orchestrator.identity import Principal, Role
 from orchestrator.metrics import OrchestratorMetrics, Snapshot
 from orchestrator.pool import WarmPool
 from orchestrator.queue import FairQueue
-from orchestrator.scenarios import ScenarioCatalogue
+from orchestrator.scenarios.catalogue import ScenarioCatalogue
+from orchestrator.scenarios.link import ScenarioCommand, ScenarioLink
 from orchestrator.sessions import access
 from orchestrator.sessions.journal import SessionJournal
 from orchestrator.sessions.lifetime import expiry
 from orchestrator.sessions.machine import Lifecycle
 from orchestrator.sessions.models import Session, SessionSpec, StartKind
-from orchestrator.sessions.scenario_link import ScenarioCommand, ScenarioLink
 from orchestrator.sessions.states import (
     CAPACITY_STATES,
     SIGNALLING_STATES,
@@ -343,7 +343,7 @@ class SessionService:
             + (f" ({session.lifecycle.reason})" if session.lifecycle.reason else "")
         )
 
-    # --- scenario control (the calls themselves: `sessions/scenario_link.py`) -------
+    # --- scenario control (the calls themselves: `scenarios/link.py`) -------
 
     async def scenario_snapshot(self, principal: Principal, session_id: str) -> dict[str, Any]:
         return await self.link.snapshot(self.get(principal, session_id))

@@ -28,7 +28,7 @@ from orchestrator.api.schemas import (
 )
 from orchestrator.errors import SessionNotFoundError
 from orchestrator.identity import Principal, Role
-from orchestrator.sessions.scenario_link import ScenarioCommand
+from orchestrator.scenarios.link import ScenarioCommand
 
 router = APIRouter(
     prefix="/v1/sessions", tags=["instructor"], responses=problem_responses(401, 403)

@@ -17,7 +17,7 @@ from orchestrator.api.schemas import ScenarioOut
 from orchestrator.audit import AuditAction
 from orchestrator.errors import ScenarioTooLargeError, UnsupportedMediaTypeError
 from orchestrator.identity import Principal, Role
-from orchestrator.scenario_library import ScenarioLibrary
+from orchestrator.scenarios.library import ScenarioLibrary
 
 router = APIRouter(prefix="/v1", tags=["scenarios"], responses=problem_responses(401, 403))
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.aar import NO_ENTRIES, AfterActionStore
 from orchestrator.errors import ArtifactNotFoundError
-from orchestrator.recordings import RecordingStore
+from orchestrator.scenarios.aar import NO_ENTRIES, AfterActionStore
+from orchestrator.scenarios.recordings import RecordingStore
 
 DAY_S = 86400.0
 

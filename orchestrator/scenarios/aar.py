@@ -32,7 +32,7 @@ NO_ENTRIES = -1
 #: Enough of a file's end to hold its last entry.
 TAIL_BYTES = 64 * 1024
 
-log = structlog.get_logger("orchestrator.aar")
+log = structlog.get_logger("orchestrator.scenarios.aar")
 
 
 class AfterActionStore:

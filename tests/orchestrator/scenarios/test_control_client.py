@@ -19,7 +19,7 @@ from orchestrator.errors import (
     StreamerRejectedError,
     StreamerUnreachableError,
 )
-from orchestrator.streamer_control import error_for, streamer_message
+from orchestrator.scenarios.control_client import error_for, streamer_message
 from orchestrator.tokens import STREAMER_AUDIENCE, mint_control_token, verify_session_token
 
 KEY = "streamer-key-" + "x" * 32

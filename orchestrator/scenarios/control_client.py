@@ -27,7 +27,7 @@ from orchestrator.errors import (
     StreamerRejectedError,
     StreamerUnreachableError,
 )
-from orchestrator.recordings import MEDIA_TYPES
+from orchestrator.scenarios.recordings import MEDIA_TYPES
 from orchestrator.tokens import mint_control_token
 
 #: Whole-call limit for small control calls (configure, command, snapshot), seconds.

@@ -22,7 +22,6 @@ from typing import Any, Literal
 import httpx
 import structlog
 
-from orchestrator.aar import AfterActionStore
 from orchestrator.audit import AuditAction, AuditLog
 from orchestrator.clock import Clock
 from orchestrator.errors import (
@@ -34,12 +33,13 @@ from orchestrator.errors import (
 )
 from orchestrator.identity import Principal, Role
 from orchestrator.metrics import OrchestratorMetrics
-from orchestrator.recordings import RecordingStore
-from orchestrator.scenarios import ScenarioCatalogue
+from orchestrator.scenarios.aar import AfterActionStore
+from orchestrator.scenarios.catalogue import ScenarioCatalogue
+from orchestrator.scenarios.control_client import ControlTarget, StreamerControl
+from orchestrator.scenarios.recordings import RecordingStore
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.states import SIGNALLING_STATES, TERMINAL_STATES, SessionState
 from orchestrator.settings import OrchestratorSettings
-from orchestrator.streamer_control import ControlTarget, StreamerControl
 
 log = structlog.get_logger("orchestrator.scenario_link")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import UnknownScenarioError
-from orchestrator.scenario_library import ScenarioLibrary
-from orchestrator.scenarios import ScenarioCatalogue
+from orchestrator.scenarios.catalogue import ScenarioCatalogue
+from orchestrator.scenarios.library import ScenarioLibrary
 
 
 def test_the_built_in_scenarios_are_always_there() -> None:
@@ -31,7 +31,7 @@ def test_an_unknown_scenario_names_the_known_ones() -> None:
 
 
 def test_library_documents_follow_the_built_ins_and_play_their_first_scene() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     assets = root / "streamer" / "assets"
     catalogue = ScenarioCatalogue(assets, ScenarioLibrary(root / "scenarios", [assets]))
     by_name = {s.name: s for s in catalogue.all()}
@@ -53,7 +53,7 @@ def test_a_library_file_that_does_not_validate_is_left_out(tmp_path: Path) -> No
 def test_without_a_scenes_folder_the_streamer_is_told_the_scene_file_name(
     tmp_path: Path,
 ) -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     catalogue = ScenarioCatalogue(None, ScenarioLibrary(root / "scenarios"))
     gas = catalogue.get("gas-leak-warehouse")
     assert gas.scene == "warehouse.glb"  # the streamer loads the copy it ships
@@ -70,7 +70,7 @@ def test_without_a_scenes_folder_the_streamer_is_told_the_scene_file_name(
 
 
 def test_the_library_parses_a_file_once_and_again_when_it_changes(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     path = tmp_path / "gas-leak-warehouse.yaml"
     text = (root / "scenarios" / "gas-leak-warehouse.yaml").read_text()
     path.write_text(text)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator.aar import SESSION_ID
 from orchestrator.errors import ArtifactNotFoundError
+from orchestrator.scenarios.aar import SESSION_ID
 
-log = structlog.get_logger("orchestrator.recordings")
+log = structlog.get_logger("orchestrator.scenarios.recordings")
 
 MEDIA_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
 

@@ -10,11 +10,11 @@ shows them). A scene's come from an optional text file beside it, `<stem>.txt`: 
 first line is the title, the rest the description; without one, the title is made from
 the file name and there is no description. Plain text, so an author needs no tooling.
 
-Scenario documents in the library (`orchestrator.scenario_library`, issue 6) are listed
+Scenario documents in the library (`orchestrator.scenarios.library`, issue 6) are listed
 too, after those, by id, with their title, summary and domain. A session for one
 streams its first scene (from `scenes_dir`, else the streamer's shipped copy of that
 file), and the orchestrator loads the document onto its streamer, which runs its
-triggers (`orchestrator.sessions.scenario_link`).
+triggers (`orchestrator.scenarios.link`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from ixstream.scenario import Scenario as ScenarioDocument
 from orchestrator.backends.base import Source
 from orchestrator.errors import UnknownScenarioError
-from orchestrator.scenario_library import ScenarioLibrary
+from orchestrator.scenarios.library import ScenarioLibrary
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
