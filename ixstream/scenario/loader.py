@@ -6,6 +6,15 @@ keeps each node's position (`start_mark`); we build the plain data from those no
 map every pydantic error location back along the node tree to a line. YAML's own
 syntax errors carry their line too. Duplicate keys, which YAML parsers silently merge,
 are refused here. Only safe YAML is read (no tags that build Python objects).
+
+Documents come from instructors over the API, so the loader is also a security edge.
+Anchors and aliases let ~600 bytes stand for billions of nodes ("billion laughs"): the
+composer shares an aliased node rather than copying it, so the graph stays small, but
+anything that walks it as a tree (our checks, pydantic) pays the expanded size. The
+graph is therefore measured first, once per distinct node, and a document whose
+expansion passes `MAX_EXPANDED_NODES`, which uses more than `MAX_ALIASES` aliases, or
+which nests deeper than `MAX_DEPTH` is refused with the line where it happens, before
+anything walks it. Together with `MAX_SCENARIO_BYTES` that bounds a parse's time.
 """
 
 from __future__ import annotations
@@ -21,6 +30,12 @@ from ixstream.scenario.model import Scenario
 
 #: Generous for a hand-written document, small enough to parse without worry.
 MAX_SCENARIO_BYTES = 256 * 1024
+#: The samples expand to ~1,500 nodes; ten times the largest plausible hand-written one.
+MAX_EXPANDED_NODES = 50_000
+#: Anchors are for reusing a waypoint list or a caption, a handful per document.
+MAX_ALIASES = 100
+#: A scenario is about eight levels deep; nesting beyond this is never authored by hand.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +121,69 @@ def _compose(raw: bytes, filename: str) -> yaml.MappingNode:
         raise ScenarioError(filename, [Issue(line, "", f"not valid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(filename, [Issue(None, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise ScenarioError(
+            filename, [Issue(None, "", f"nested deeper than {MAX_DEPTH} levels")]
+        ) from None
     if not isinstance(root, yaml.MappingNode):
         line = root.start_mark.line + 1 if root is not None else None
         raise ScenarioError(filename, [Issue(line, "", "a scenario is a mapping of fields")])
+    _refuse_expansion(root, filename)
     return root
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _refuse_expansion(root: yaml.Node, filename: str) -> None:
+    """Refuse a document whose node graph expands past the limits (module docstring).
+
+    One depth-first pass over the graph sizes each distinct node once (a memo by
+    identity), so the check costs the graph's size, not the expansion's. Popping a node
+    already sized is an alias; popping one still open is an alias to its own ancestor
+    (`&a [*a]`), which would expand forever. Iterative, so depth cannot exhaust Python's
+    stack here.
+    """
+    expanded: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    aliases = 0
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, closing = stack.pop()
+        line = node.start_mark.line + 1
+        if closing:
+            size = 1 + sum(expanded[id(child)] for child in _children(node))
+            if size > MAX_EXPANDED_NODES:
+                raise _expansion_error(filename, line, _TOO_BIG)
+            open_nodes.discard(id(node))
+            expanded[id(node)] = size
+        elif id(node) in open_nodes:
+            raise _expansion_error(filename, line, "an alias refers to the node that holds it")
+        elif id(node) in expanded:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _expansion_error(filename, line, f"more than {MAX_ALIASES} aliases")
+        elif depth > MAX_DEPTH:
+            raise _expansion_error(filename, line, f"nested deeper than {MAX_DEPTH} levels")
+        else:
+            open_nodes.add(id(node))
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+
+
+_TOO_BIG = (
+    f"expands to more than {MAX_EXPANDED_NODES} nodes through anchors and aliases "
+    "(&name, *name); write the repeated part out fewer times"
+)
+
+
+def _expansion_error(filename: str, line: int, message: str) -> ScenarioError:
+    return ScenarioError(filename, [Issue(line, "", message)])
 
 
 def _construct(root: yaml.MappingNode, filename: str) -> object:

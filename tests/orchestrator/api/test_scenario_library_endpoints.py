@@ -148,3 +148,23 @@ async def test_an_upload_that_is_not_yaml_is_refused_with_415(
             headers={**auth("olga", Role.OPERATOR), "Content-Type": "text/plain"},
         )
     assert response.status_code == 415
+
+
+async def test_a_billion_laughs_upload_is_refused_naming_its_line_and_stores_nothing(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """~600 bytes that expand to 387 million strings: refused from the node graph, so
+    the orchestrator answers at once and goes on serving (it used to spin for ever)."""
+    rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    rows += [f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi")]
+    async with library_app(make_app, tmp_path) as app:
+        response = await app.client.put(
+            "/v1/scenarios/bomb", content="\n".join(rows), headers=instructor()
+        )
+        health = await app.client.get("/healthz")
+        stored = await app.client.get("/v1/scenarios/bomb", headers=auth())
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["line"] == 5
+    assert "expands to more than" in response.json()["detail"]
+    assert health.status_code == 200
+    assert stored.status_code == 404
