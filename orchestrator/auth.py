@@ -3,13 +3,16 @@
 Two ways to verify, chosen by settings: an HS256 shared key (`IXS_ORCH_JWT_SECRET`,
 generated in dev mode), or an OIDC issuer's signing keys fetched from its JWKS URL with
 PyJWKClient (RS256/ES256/EdDSA). Either way the token must carry `sub`, `exp`, the
-configured audience, and a role claim naming one of trainee, instructor or operator.
+configured audience, and a role claim that `RolePolicy` maps to exactly one of trainee,
+instructor or operator.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import jwt
 
@@ -20,23 +23,43 @@ from orchestrator.settings import OrchestratorSettings
 HMAC_ALGORITHMS = ["HS256"]
 #: Asymmetric algorithms accepted from an OIDC issuer; never "none", never HMAC (a JWKS
 #: public key must not be usable as an HMAC secret).
-_ROLE_NAMES = frozenset(r.value for r in Role)
+_ROLES_BY_NAME = {r.value: r for r in Role}
 OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 
 
-def role_from_claim(value: object) -> Role:
-    """The most privileged known role in a claim that is a string or a list of strings."""
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list):
-        names = []
-    roles = [Role(n) for n in names if isinstance(n, str) and n in _ROLE_NAMES]
-    if not roles:
-        # Authenticated, but entitled to nothing here: RFC 6750 "insufficient_scope", 403.
-        raise PermissionDeniedError(
-            f"the token grants no known role (got {value!r}; expected one of "
-            f"{', '.join(r.value for r in Role)})"
+@dataclass(frozen=True, slots=True)
+class RolePolicy:
+    """How a token's role claim becomes one role (settings `role_mapping`,
+    `multiple_roles`). An identity provider usually sends groups, several of them, most
+    unrelated to us: unknown names are ignored, mapped ones counted, and a claim that
+    maps to two different roles is refused unless the site chose least or most
+    privilege. Taking the most privileged silently would let one stray group in the
+    provider turn a trainee into an operator."""
+
+    mapping: Mapping[str, Role] = field(default_factory=dict)
+    multiple: Literal["refuse", "least", "most"] = "refuse"
+
+    def role(self, value: object) -> Role:
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list):
+            names = []
+        known = self.mapping or _ROLES_BY_NAME
+        roles = sorted(
+            {known[n] for n in names if isinstance(n, str) and n in known},
+            key=ROLE_RANK.__getitem__,
         )
-    return max(roles, key=ROLE_RANK.__getitem__)
+        if not roles:
+            # Authenticated, but entitled to nothing here: RFC 6750 "insufficient_scope", 403.
+            raise PermissionDeniedError(
+                f"the token grants no known role (got {value!r}; expected one of "
+                f"{', '.join(sorted(known))})"
+            )
+        if len(roles) > 1 and self.multiple == "refuse":
+            raise PermissionDeniedError(
+                f"the token grants several roles ({', '.join(r.value for r in roles)}); "
+                "this site accepts one (settings: multiple_roles)"
+            )
+        return roles[-1] if self.multiple == "most" else roles[0]
 
 
 def mint_api_token(
@@ -60,6 +83,7 @@ class Authenticator:
         self._audience = settings.jwt_audience
         self._issuer = settings.oidc_issuer
         self._role_claim = settings.role_claim
+        self._roles = RolePolicy(settings.role_mapping, settings.multiple_roles)
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
         self._jwks = (
             jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300, timeout=5)
@@ -72,7 +96,7 @@ class Authenticator:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise TokenRejectedError("the token has no subject (`sub`)")
-        return Principal(subject=subject, role=role_from_claim(claims.get(self._role_claim)))
+        return Principal(subject=subject, role=self._roles.role(claims.get(self._role_claim)))
 
     async def _verify(self, token: str) -> dict[str, Any]:
         try:

@@ -2,7 +2,7 @@
 
 Following the FastAPI full-stack template, secrets have no defaults outside dev mode:
 production refuses to start without an API signing key or an OIDC issuer and JWKS
-URL, and a configured key is refused if it is short or a well-known placeholder. Dev
+URL, and a configured key is refused unless it looks random (`key_strength`). Dev
 mode generates a random key at start-up and, because whoever can read its console then
 holds an operator token, refuses to listen on anything but a loopback address.
 
@@ -21,12 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.backends.base import Codec
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
-
-#: Values people paste into configuration "for now". Refused in every mode.
-PLACEHOLDER_SECRETS = frozenset(
-    {"changethis", "changeme", "change-me", "secret", "password", "dev", "test", "example"}
-)
-MIN_SECRET_BYTES = 32
+from orchestrator.identity import Role
+from orchestrator.key_strength import GENERATE_HINT, MIN_SECRET_BYTES, key_weakness
 
 
 class OrchestratorSettings(BaseSettings):
@@ -51,7 +47,14 @@ class OrchestratorSettings(BaseSettings):
 
     # --- authentication
     jwt_secret: SecretStr | None = Field(
-        default=None, description=f"HS256 key for API tokens, at least {MIN_SECRET_BYTES} bytes."
+        default=None,
+        description=f"HS256 key for API tokens: at least {MIN_SECRET_BYTES} random bytes "
+        "(repeated, sequential or dictionary keys are refused).",
+    )
+    jwt_secret_file: Path | None = Field(
+        default=None,
+        description="A file holding the HS256 key (e.g. a mounted Kubernetes Secret); "
+        "instead of `jwt_secret`.",
     )
     jwt_audience: str = Field(
         default="ixstream-orchestrator", description="Required `aud` claim of API tokens."
@@ -62,7 +65,20 @@ class OrchestratorSettings(BaseSettings):
     oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC issuer.")
     role_claim: str = Field(
         default="role",
-        description="Claim holding the caller's role (a string or a list of strings).",
+        description="Claim holding the caller's role or groups (a string or a list of "
+        "strings), e.g. `groups` with an identity provider.",
+    )
+    role_mapping: dict[str, Role] = Field(
+        default_factory=dict,
+        description="Names in the role claim (an identity provider's groups) → IX Stream "
+        'roles, e.g. `{"/training/instructors": "instructor"}`. Empty: the names `trainee`, '
+        "`instructor` and `operator` themselves. Other names are ignored.",
+    )
+    multiple_roles: Literal["refuse", "least", "most"] = Field(
+        default="refuse",
+        description="A claim naming several different roles: `refuse` (403, the default: "
+        "an ambiguous grant is a configuration error at the identity provider), `least` "
+        "or `most` privileged.",
     )
     session_token_ttl_s: float = Field(
         default=3600, gt=0, description="Lifetime of session (signalling) tokens, seconds."
@@ -211,6 +227,10 @@ class OrchestratorSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> OrchestratorSettings:
+        if self.jwt_secret_file is not None:
+            if self.jwt_secret is not None:
+                raise ValueError("set IXS_ORCH_JWT_SECRET or IXS_ORCH_JWT_SECRET_FILE, not both")
+            self.jwt_secret = SecretStr(_read_key_file(self.jwt_secret_file))
         if self.jwt_secret is not None:
             _check_secret(self.jwt_secret.get_secret_value())
         if (self.oidc_issuer is None) != (self.oidc_jwks_url is None):
@@ -262,12 +282,16 @@ class OrchestratorSettings(BaseSettings):
 
 
 def _check_secret(value: str) -> None:
-    if value.strip().lower() in PLACEHOLDER_SECRETS:
-        raise ValueError("IXS_ORCH_JWT_SECRET is a placeholder value; generate a random key")
-    if len(value.encode()) < MIN_SECRET_BYTES:
-        raise ValueError(
-            f"IXS_ORCH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)"
-        )
+    weakness = key_weakness(value)
+    if weakness is not None:
+        raise ValueError(f"IXS_ORCH_JWT_SECRET {weakness}; {GENERATE_HINT}")
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"IXS_ORCH_JWT_SECRET_FILE {path} cannot be read: {exc}") from None
 
 
 def _is_loopback(host: str) -> bool:

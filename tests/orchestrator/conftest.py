@@ -34,7 +34,7 @@ from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-API_SECRET = "orchestrator-tests-" + "k" * 24
+API_SECRET = "orchestrator-tests-Vq8dLx2RmT7zKp4NwY9cHs3F"
 AUDIENCE = "ixstream-orchestrator"
 #: Streamers cost CPU; tests use the cheapest profile the streamer accepts.
 CHEAP_STREAMERS: dict[str, Any] = {

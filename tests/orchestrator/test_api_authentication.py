@@ -14,12 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from orchestrator.auth import Authenticator, mint_api_token, role_from_claim
+from orchestrator.auth import Authenticator, RolePolicy, mint_api_token
 from orchestrator.errors import AuthenticationError, PermissionDeniedError, TokenRejectedError
 from orchestrator.identity import Principal, Role
 from orchestrator.settings import OrchestratorSettings
 
-SECRET = "k" * 40
+SECRET = "auth-tests-Rw5Tz8Kq2Lm9Xv4Bn7Cd1Fg6"
 AUDIENCE = "ixstream-orchestrator"
 
 
@@ -85,9 +85,61 @@ async def test_a_token_without_a_known_role_is_forbidden(authenticator: Authenti
         await authenticator.authenticate(hs256(role="admin"))
 
 
-def test_the_most_privileged_of_several_roles_wins() -> None:
-    assert role_from_claim(["trainee", "operator", "other"]) is Role.OPERATOR
-    assert role_from_claim("instructor") is Role.INSTRUCTOR
+GROUPS = {"/police/trainees": Role.TRAINEE, "/police/instructors": Role.INSTRUCTOR}
+
+
+@pytest.mark.parametrize(
+    ("policy", "claim", "role"),
+    [
+        (RolePolicy(), "instructor", Role.INSTRUCTOR),
+        (RolePolicy(), ["trainee", "staff", "vpn-users"], Role.TRAINEE),
+        (RolePolicy(GROUPS), ["/police/instructors", "/all-staff"], Role.INSTRUCTOR),
+        (RolePolicy(GROUPS, "least"), ["/police/trainees", "/police/instructors"], Role.TRAINEE),
+        (RolePolicy(GROUPS, "most"), ["/police/trainees", "/police/instructors"], Role.INSTRUCTOR),
+        (RolePolicy(GROUPS), ["/police/trainees", "/police/trainees"], Role.TRAINEE),
+    ],
+    ids=["plain-role", "unknown-names-ignored", "mapped-group", "least-chosen", "most-chosen",
+         "same-role-twice"],
+)  # fmt: skip
+def test_a_role_claim_maps_to_exactly_one_role(
+    policy: RolePolicy, claim: object, role: Role
+) -> None:
+    assert policy.role(claim) is role
+
+
+@pytest.mark.parametrize(
+    ("policy", "claim", "message"),
+    [
+        (RolePolicy(), ["trainee", "operator"], "several roles \\(trainee, operator\\)"),
+        (RolePolicy(GROUPS), ["/police/trainees", "/police/instructors"], "several roles"),
+        (RolePolicy(GROUPS), ["operator"], "no known role"),
+        (RolePolicy(), {"role": "operator"}, "no known role"),
+        (RolePolicy(), None, "no known role"),
+    ],
+    ids=["two-roles-by-default", "two-mapped-groups", "unmapped-name", "not-a-list", "missing"],
+)  # fmt: skip
+def test_an_ambiguous_or_empty_role_claim_is_refused(
+    policy: RolePolicy, claim: object, message: str
+) -> None:
+    with pytest.raises(PermissionDeniedError, match=message):
+        policy.role(claim)
+
+
+async def test_the_authenticator_reads_roles_from_the_configured_groups_claim() -> None:
+    settings = OrchestratorSettings(
+        jwt_secret=SecretStr(SECRET),
+        mode="production",
+        role_claim="groups",
+        role_mapping={"/police/instructors": Role.INSTRUCTOR},
+    )
+    token = jwt.encode(
+        {"sub": "ivy", "groups": ["/police/instructors", "/all"], "aud": AUDIENCE,
+         "exp": int(time.time()) + 60},
+        SECRET,
+        algorithm="HS256",
+    )  # fmt: skip
+    principal = await Authenticator(settings).authenticate(token)
+    assert principal.role is Role.INSTRUCTOR
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Settings refuse unsafe configurations: no default secret outside dev mode, no
-placeholder or short keys, and dev mode's generated key stays on loopback."""
+"""Settings refuse unsafe configurations: no default secret outside dev mode, no key
+that is not random (placeholder, short, repeated, sequential, dictionary), and dev mode's
+generated key stays on loopback."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from orchestrator.settings import OrchestratorSettings
+
+#: What `secrets.token_urlsafe(32)` gives: the kind of key the docs tell people to make.
+STRONG = "Jx4vQp9LmZ2sTn7RcW1yHb6KdF8gAe3Uo5iMtVwXqYs"
 
 
 def test_production_refuses_to_start_without_a_key_or_an_issuer() -> None:
@@ -28,11 +32,44 @@ def test_a_short_secret_is_refused() -> None:
         OrchestratorSettings(mode="production", jwt_secret=SecretStr("x" * 31))
 
 
-def test_production_accepts_a_strong_key() -> None:
-    settings = OrchestratorSettings(
-        mode="production", jwt_secret=SecretStr("x" * 32), host="0.0.0.0"
-    )
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("a" * 32, "fewer than 8 different characters"),
+        ("abcd" * 8, "fewer than 8 different characters"),
+        ("S3CR3T-abcdef" * 3, "a shorter run of characters written over and over"),
+        ("orchestrator-tests-" + "k" * 24, "a shorter run of characters written over and over"),
+        ("abcdefghijklmnopqrstuvwxyzABCDEF", "alphabet, digit or keyboard sequence"),
+        ("qwertyuiopasdfghjkl1234567890zxcv", "alphabet, digit or keyboard sequence"),
+        ("mysupersecretpassword12345678901", "mostly common words"),
+        ("abaabbabbbaabababbaabbabaxqmzkwj", "bits of entropy"),
+    ],
+    ids=["one-letter", "short-cycle", "repeated-word", "padded", "alphabet", "keyboard",
+         "dictionary", "low-entropy"],
+)  # fmt: skip
+def test_a_key_that_is_long_but_not_random_is_refused_in_every_mode(secret: str, why: str) -> None:
+    for mode in ("dev", "production"):
+        with pytest.raises(ValidationError, match=why) as caught:
+            OrchestratorSettings(mode=mode, jwt_secret=SecretStr(secret))
+        assert secret not in str(caught.value)  # the message never echoes the key
+
+
+def test_production_accepts_a_random_key() -> None:
+    settings = OrchestratorSettings(mode="production", jwt_secret=SecretStr(STRONG), host="0.0.0.0")
     assert not settings.generated_secret
+
+
+def test_the_key_can_come_from_a_file_and_is_checked_like_any_other(tmp_path: Path) -> None:
+    good, weak = tmp_path / "good", tmp_path / "weak"
+    good.write_text(STRONG + "\n")
+    weak.write_text("x" * 40 + "\n")
+    settings = OrchestratorSettings(mode="production", jwt_secret_file=good, host="0.0.0.0")
+    assert settings.jwt_secret is not None
+    assert settings.jwt_secret.get_secret_value() == STRONG
+    with pytest.raises(ValidationError, match="different characters"):
+        OrchestratorSettings(mode="production", jwt_secret_file=weak)
+    with pytest.raises(ValidationError, match="cannot be read"):
+        OrchestratorSettings(mode="production", jwt_secret_file=tmp_path / "missing")
 
 
 def test_production_accepts_an_oidc_issuer_with_its_jwks_url() -> None:
@@ -60,7 +97,7 @@ def test_dev_mode_refuses_to_listen_beyond_loopback() -> None:
 
 def test_settings_come_from_ixs_orch_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IXS_ORCH_MODE", "production")
-    monkeypatch.setenv("IXS_ORCH_JWT_SECRET", "y" * 40)
+    monkeypatch.setenv("IXS_ORCH_JWT_SECRET", STRONG)
     monkeypatch.setenv("IXS_ORCH_MAX_SESSIONS", "7")
     settings = OrchestratorSettings()
     assert settings.mode == "production"
@@ -68,13 +105,13 @@ def test_settings_come_from_ixs_orch_variables(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_secret_never_appears_in_the_settings_repr() -> None:
-    settings = OrchestratorSettings(mode="production", jwt_secret=SecretStr("z" * 40))
-    assert "z" * 40 not in repr(settings)
+    settings = OrchestratorSettings(mode="production", jwt_secret=SecretStr(STRONG))
+    assert STRONG not in repr(settings)
 
 
 def test_streamers_offer_loopback_candidates_only_when_the_api_is_on_loopback() -> None:
     assert OrchestratorSettings().ice_hosts == ["127.0.0.1"]
-    public = OrchestratorSettings(mode="production", jwt_secret=SecretStr("x" * 32), host="0.0.0.0")
+    public = OrchestratorSettings(mode="production", jwt_secret=SecretStr(STRONG), host="0.0.0.0")
     assert public.ice_hosts is None
 
 

@@ -24,19 +24,22 @@ async def test_me_returns_the_callers_subject_and_role(
         assert response.json() == {"subject": "ivy", "role": "instructor"}
 
 
-async def test_me_reads_the_role_from_the_configured_claim_and_picks_the_strongest(
+async def test_me_reads_the_role_from_the_configured_claim_and_refuses_an_ambiguous_one(
     make_app: Callable[..., AbstractAsyncContextManager[Harness]],
 ) -> None:
-    claims = {
-        "sub": "olga",
-        "aud": AUDIENCE,
-        "exp": int(time.time()) + 600,
-        "groups": ["trainee", "operator"],
-    }
-    token = jwt.encode(claims, API_SECRET, algorithm="HS256")
+    def token(groups: list[str]) -> dict[str, str]:
+        claims = {"sub": "olga", "aud": AUDIENCE, "exp": int(time.time()) + 600, "groups": groups}
+        return {"Authorization": f"Bearer {jwt.encode(claims, API_SECRET, algorithm='HS256')}"}
+
     async with make_app(role_claim="groups") as app:
-        response = await app.client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
-        assert response.json() == {"subject": "olga", "role": "operator"}
+        one = await app.client.get("/v1/me", headers=token(["operator", "all-staff"]))
+        both = await app.client.get("/v1/me", headers=token(["trainee", "operator"]))
+    assert one.json() == {"subject": "olga", "role": "operator"}
+    assert both.status_code == 403
+    assert "several roles (trainee, operator)" in both.json()["detail"]
+    async with make_app(role_claim="groups", multiple_roles="most") as app:
+        chosen = await app.client.get("/v1/me", headers=token(["trainee", "operator"]))
+    assert chosen.json() == {"subject": "olga", "role": "operator"}
 
 
 async def test_me_refuses_a_caller_without_a_token(

@@ -156,7 +156,10 @@ async def test_a_billion_laughs_upload_is_refused_naming_its_line_and_stores_not
     """~600 bytes that expand to 387 million strings: refused from the node graph, so
     the orchestrator answers at once and goes on serving (it used to spin for ever)."""
     rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    rows += [f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi")]
+    rows += [
+        f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
     async with library_app(make_app, tmp_path) as app:
         response = await app.client.put(
             "/v1/scenarios/bomb", content="\n".join(rows), headers=instructor()
