@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.api.context import AppContext
 from orchestrator.api.problems import Problem, install_problem_handlers
+from orchestrator.api.security_headers import SecurityHeaders
 from orchestrator.api.routes import health, instructor, me, scenarios, sessions, web, whep
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
@@ -124,6 +125,7 @@ def create_app(
         responses={422: {"model": Problem}},
     )
     install_problem_handlers(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(sessions.router)
     app.include_router(instructor.router)

@@ -103,7 +103,9 @@ def free_port() -> int:
         return port
 
 
-def start_orchestrator(tmp: Path, pool: int = 1, max_sessions: int = 4) -> Orchestrator:
+def start_orchestrator(
+    tmp: Path, pool: int = 1, max_sessions: int = 4, env: dict[str, str] | None = None
+) -> Orchestrator:
     port = free_port()
     state_dir = tmp / "state"
     log_path = tmp / "orchestrator.log"
@@ -114,6 +116,7 @@ def start_orchestrator(tmp: Path, pool: int = 1, max_sessions: int = 4) -> Orche
         "IXS_ORCH_DEFAULT_HEIGHT": str(STREAM["height"]),
         "IXS_ORCH_DEFAULT_FPS": str(STREAM["fps"]),
         "IXS_ORCH_LOG_JSON": "true",
+        **(env or {}),
     }
     cmd = [
         sys.executable, "-m", "ixstream", "up", "--port", str(port),

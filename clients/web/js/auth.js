@@ -3,9 +3,11 @@
  *
  * In dev mode `ixstream up` prints a login URL carrying a token (`/?token=…`, or
  * `/#token=…`: the fragment never reaches a server log). We take it from the address,
- * keep it in localStorage so other tabs (spectator view, operator console) share the
- * sign-in, and remove it from the address bar so it is not bookmarked or shared by
- * accident. Claims are decoded only to adapt the interface (show the operator link,
+ * keep it in sessionStorage, and remove it from the address bar so it is not bookmarked
+ * or shared by accident. sessionStorage, not localStorage: it ends with the tab, is not
+ * shared with tabs the user opens by hand, and reaches only the tabs our own links open
+ * (ui.js, `rel="opener"`). A token left in localStorage by an older version is removed.
+ * Claims are decoded only to adapt the interface (show the operator link,
  * warn before expiry); the server verifies every call (RFC 7519 tokens, RFC 6750 use).
  */
 
@@ -88,7 +90,8 @@ export function isExpired(claims, nowS) {
 export function currentSignIn(env = {}) {
   const location = env.location || globalThis.location;
   const history = env.history || globalThis.history;
-  const storage = env.storage || globalThis.localStorage;
+  const storage = env.storage || globalThis.sessionStorage;
+  globalThis.localStorage?.removeItem(STORAGE_KEY);
   const { token: fromUrl, cleanUrl } = tokenFromUrl(location.href);
   if (fromUrl) {
     history.replaceState(history.state, "", cleanUrl);
@@ -104,7 +107,7 @@ export function currentSignIn(env = {}) {
  * @param {Storage} [storage]
  * @returns {SignIn | null} null if it is not a usable token
  */
-export function signIn(token, storage = globalThis.localStorage) {
+export function signIn(token, storage = globalThis.sessionStorage) {
   const trimmed = token.trim();
   const result = signInFrom(trimmed, storage);
   if (result) storage.setItem(STORAGE_KEY, trimmed);
@@ -112,7 +115,7 @@ export function signIn(token, storage = globalThis.localStorage) {
 }
 
 /** @param {Storage} [storage] */
-export function signOut(storage = globalThis.localStorage) {
+export function signOut(storage = globalThis.sessionStorage) {
   storage.removeItem(STORAGE_KEY);
 }
 

@@ -126,14 +126,10 @@ function row(s) {
   const actions = document.createElement("div");
   actions.className = "actions";
   if (["starting", "ready", "active"].includes(s.state)) {
-    const watch = document.createElement("a");
-    watch.className = "btn";
-    watch.href = `watch.html?session=${encodeURIComponent(s.id)}`;
-    watch.target = "_blank";
-    watch.rel = "noopener";
-    watch.textContent = "Watch";
-    watch.setAttribute("aria-label", `Watch ${s.owner}'s session`);
-    actions.append(sessionPageLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`), watch);
+    actions.append(
+      sessionPageLink("instruct", s, "Instruct", `Instruct ${s.owner}'s session`),
+      sessionPageLink("watch", s, "Watch", `Watch ${s.owner}'s session`),
+    );
   }
   if (s.state !== "pending") actions.append(sessionPageLink("review", s, "Review", `Review ${s.owner}'s session`));
   if (!["ending", "ended", "failed"].includes(s.state)) {

@@ -105,7 +105,10 @@ export function formatClock(seconds) {
 
 /**
  * A link to another page about one session (instructor console, view, review), opened in
- * a new tab so the list it sits in stays put.
+ * a new tab so the list it sits in stays put. `rel="opener"`: the sign-in lives in
+ * sessionStorage (auth.js), which a browser copies only into a tab its opener opened
+ * (HTML's "copy session storage"); the page is our own origin, so there is no
+ * reverse-tabnabbing to guard against.
  * @param {"instruct" | "watch" | "review"} target
  * @param {{id: string}} session
  * @param {string} text
@@ -117,7 +120,7 @@ export function sessionPageLink(target, session, text, label, primary = false) {
   link.className = primary ? "btn btn-primary" : "btn";
   link.href = `${target}.html?session=${encodeURIComponent(session.id)}`;
   link.target = "_blank";
-  link.rel = "noopener";
+  link.rel = "opener";
   link.textContent = text;
   link.setAttribute("aria-label", label);
   return link;
