@@ -24,8 +24,8 @@ from prometheus_client import CollectorRegistry
 
 from orchestrator.api.context import AppContext
 from orchestrator.api.problems import Problem, install_problem_handlers
-from orchestrator.api.security_headers import SecurityHeaders
 from orchestrator.api.routes import health, instructor, me, scenarios, sessions, web, whep
+from orchestrator.api.security_headers import SecurityHeaders
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend

@@ -31,12 +31,13 @@ from orchestrator.errors import (
     SessionNotReadyError,
     StreamerConflictError,
 )
-from orchestrator.identity import Principal, Role
+from orchestrator.identity import Principal
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios.aar import AfterActionStore
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.scenarios.control_client import ControlTarget, StreamerControl
 from orchestrator.scenarios.recordings import RecordingStore
+from orchestrator.sessions import access
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.states import SIGNALLING_STATES, TERMINAL_STATES, SessionState
 from orchestrator.settings import OrchestratorSettings
@@ -45,8 +46,6 @@ log = structlog.get_logger("orchestrator.scenario_link")
 
 CommandName = Literal["event", "pause", "resume", "end"]
 Outcome = Literal["success", "partial", "failure"]
-#: Roles that may steer a running scenario (trainees only play it).
-COMMANDERS = frozenset({Role.INSTRUCTOR, Role.OPERATOR})
 #: C4 returns at most this many log entries a call; a full page means ask again.
 LOG_PAGE = 5000
 #: Pages one pull may fetch, so a flood cannot hold up the poll loop.
@@ -175,11 +174,7 @@ class ScenarioLink:
         failed or done. Returns the snapshot after it."""
         details = command.audit_details()
         try:
-            if principal.role not in COMMANDERS:
-                raise PermissionDeniedError(
-                    "only instructors and operators may command a scenario; "
-                    f"you are {principal.role.value}"
-                )
+            access.require_direct(principal, session)
             _require_live(session)
             snapshot = await self.control.command(
                 ControlTarget.of(session.id, session.streamer), command.to_wire(principal.subject)
