@@ -25,7 +25,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import secrets
 import signal
 import sys
@@ -45,6 +44,7 @@ from orchestrator.backends.base import (
     StreamerProfile,
     parse_status,
 )
+from orchestrator.backends.log_tail import file_log_tail
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
@@ -245,7 +245,7 @@ class LocalProcessBackend(SessionBackend):
                 raise StreamerStartError(
                     FailureReason.STREAMER_EXITED,
                     f"streamer {streamer_id} {self._exit_detail(entry)} before it was ready"
-                    f"{_log_tail(entry.log_file)}",
+                    f"{file_log_tail(entry.log_file)}",
                 )
             if entry.port is None:
                 entry.port = _read_port(entry.port_file)
@@ -255,7 +255,7 @@ class LocalProcessBackend(SessionBackend):
                 raise StreamerStartError(
                     FailureReason.START_TIMEOUT,
                     f"streamer {streamer_id} was not ready after {timeout_s:g} s"
-                    f"{_log_tail(entry.log_file)}",
+                    f"{file_log_tail(entry.log_file)}",
                 )
             await asyncio.sleep(0.02)
         entry.streamer = entry.streamer.with_phase(
@@ -299,7 +299,7 @@ class LocalProcessBackend(SessionBackend):
             return Observation(
                 alive=False,
                 detail=f"streamer {streamer_id} {self._exit_detail(entry)}"
-                f"{_log_tail(entry.log_file)}",
+                f"{file_log_tail(entry.log_file)}",
             )
         base_url = entry.streamer.base_url
         if base_url is None:
@@ -519,32 +519,3 @@ def _read_port(path: Path) -> int | None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-
-
-#: A settings dump in a log line (e.g. a pydantic error's `input_value`) may show a key.
-_SECRET_FIELD = re.compile(
-    r"""(['"]?(?:jwt_secret|secret|key|token)['"]?\s*[:=]\s*)(['"])[^'"]*\2"""
-)
-
-
-def _log_tail(path: Path, limit: int = 1200) -> str:
-    """The last lines of a streamer's log, for a failure detail a person can act on.
-
-    Failure details reach API responses and the audit log, so anything that looks like
-    a secret-bearing field is redacted first.
-    """
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - 4096))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.strip().startswith("For further information")
-    ][-6:]
-    tail = _SECRET_FIELD.sub(r"\1\2<redacted>\2", " | ".join(lines))[-limit:]
-    return f" (log {path.name}: {tail})" if tail else ""

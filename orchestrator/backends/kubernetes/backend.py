@@ -32,7 +32,6 @@ import base64
 import contextlib
 import json
 import random
-import re
 import secrets
 import socket
 import time
@@ -68,6 +67,7 @@ from orchestrator.backends.kubernetes.status import (
 )
 from orchestrator.backends.kubernetes.turn import ice_servers, ice_servers_env, turn_credential
 from orchestrator.backends.kubernetes.warm_index import WarmIndex
+from orchestrator.backends.log_tail import log_tail_detail
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
@@ -602,24 +602,6 @@ def slim_secret(secret: Pod) -> Pod:
         "metadata": kept,
         "data": {k: v for k, v in (secret.get("data") or {}).items() if k == m.SECRET_KEY_FIELD},
     }
-
-
-#: Fields that may carry a secret in a streamer's log (a settings validation error
-#: echoes its input): failure details reach API responses and the audit log.
-_SECRET_FIELD = re.compile(
-    r"""(['"]?(?:jwt_secret|secret|key|token|credential)['"]?\s*[:=]\s*)(['"])[^'"]*\2"""
-)
-
-
-def log_tail_detail(streamer_id: str, text: str, limit: int = 600) -> str:
-    """The last lines of a container log, secrets redacted, as a failure detail suffix."""
-    lines = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.strip().startswith("For further information")
-    ][-6:]
-    tail = _SECRET_FIELD.sub(r"\1\2<redacted>\2", " | ".join(lines))[-limit:]
-    return f" (log {streamer_id}: {tail})" if tail else ""
 
 
 def _jitter(base_s: float, conflicts: int) -> float:

@@ -13,7 +13,7 @@ import pytest
 
 from orchestrator.backends import procfs
 from orchestrator.backends.base import StreamerProfile, parse_status
-from orchestrator.backends.local import KEY_ENV, _log_tail, streamer_argv, streamer_env
+from orchestrator.backends.local import KEY_ENV, streamer_argv, streamer_env
 from tests.orchestrator.conftest import wait_until
 
 PROFILE = StreamerProfile("scene", "/scenes/a.glb", 2560, 1440, 72, "vp8", True, 9000)
@@ -110,16 +110,3 @@ def test_the_status_parser_reads_a_finished_scenarios_outcome() -> None:
 def test_the_status_parser_names_the_broken_field(payload: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_status(payload)
-
-
-def test_a_log_tail_for_a_failure_detail_redacts_anything_like_a_secret(tmp_path: Path) -> None:
-    log = tmp_path / "st.log"
-    log.write_text(
-        "starting\n"
-        "invalid settings: input_value={'jwt_secret': 'S3CR3T-abcdef', 'width': 322}\n"
-        'env: {"token": "eyJhbGciOi"}\n'
-    )
-    tail = _log_tail(log)
-    assert "S3CR3T" not in tail
-    assert "eyJhbGciOi" not in tail
-    assert "'width': 322" in tail
