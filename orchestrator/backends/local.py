@@ -45,17 +45,17 @@ from orchestrator.backends.base import (
     parse_status,
 )
 from orchestrator.backends.log_tail import file_log_tail
+from orchestrator.backends.streamer_command import KEY_ENV, SUBCOMMAND, streamer_command
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
 
 log = structlog.get_logger("orchestrator.backends.local")
 
-KEY_ENV = "IXS_STREAMER_JWT_SECRET"
 #: Environment variables the orchestrator must not pass on to streamers (its own
 #: secrets live under this prefix).
 PRIVATE_ENV_PREFIX = "IXS_ORCH_"
-DEFAULT_COMMAND = (sys.executable, "-m", "ixstream", "stream")
+DEFAULT_COMMAND = (sys.executable, "-m", "ixstream", SUBCOMMAND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,31 +96,6 @@ class _Entry:
             "port_file": str(self.port_file),
             "log_file": str(self.log_file),
         }
-
-
-def streamer_argv(
-    command: tuple[str, ...],
-    *,
-    host: str,
-    port_file: Path,
-    profile: StreamerProfile,
-    session_id: str | None,
-    ice_hosts: tuple[str, ...] | None = None,
-) -> list[str]:
-    """The streamer's command line (docs/streamer-contract.md). Holds no secret."""
-    argv = [*command, "--host", host, "--port", "0", "--port-file", str(port_file)]
-    for address in ice_hosts or ():
-        argv += ["--ice-host", address]
-    argv += ["--width", str(profile.width), "--height", str(profile.height)]
-    argv += ["--fps", str(profile.fps), "--codec", profile.codec]
-    argv += ["--bitrate-kbps", str(profile.bitrate_kbps), "--source", profile.source]
-    if profile.scene is not None:
-        argv += ["--scene", profile.scene]
-    if profile.stereo:
-        argv.append("--stereo")
-    if session_id is not None:
-        argv += ["--session-id", session_id]
-    return argv
 
 
 def streamer_env(parent: dict[str, str], key: str) -> dict[str, str]:
@@ -202,13 +177,14 @@ class LocalProcessBackend(SessionBackend):
         _write_secret(entry.key_file, key)
         self._entries[streamer_id] = entry
         self._persist(entry)  # before the process exists: a crash now leaves a trace
-        argv = streamer_argv(
+        argv = streamer_command(
             self._config.command,
+            profile,
+            session_id,
             host=self._config.host,
+            port=0,  # the kernel picks a free port; the streamer writes it to port_file
             port_file=entry.port_file,
-            profile=profile,
-            session_id=session_id,
-            ice_hosts=self._config.ice_hosts,
+            ice_hosts=self._config.ice_hosts or (),
         )
         try:
             with entry.log_file.open("ab") as log_out:
