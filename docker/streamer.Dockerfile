@@ -55,7 +55,8 @@ ENV PATH=/opt/ixstream/bin:$PATH \
     HOME=/tmp
 USER 10001:10001
 EXPOSE 8080
-# The pod passes `stream --host $(POD_IP) --port 8080 ...` as args (the orchestrator's
-# kubernetes.manifests.streamer_args); run alone, it streams a test on 0.0.0.0:8080.
+# The pod passes `stream --host $(POD_IP) --port 8080 ...` as args (built by the
+# orchestrator's backends/streamer_command.py, for both backends); run alone, it streams
+# a test on 0.0.0.0:8080.
 ENTRYPOINT ["ixstream"]
 CMD ["stream", "--host", "0.0.0.0", "--port", "8080"]

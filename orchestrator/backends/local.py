@@ -25,7 +25,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import secrets
 import signal
 import sys
@@ -45,17 +44,18 @@ from orchestrator.backends.base import (
     StreamerProfile,
     parse_status,
 )
+from orchestrator.backends.log_tail import file_log_tail
+from orchestrator.backends.streamer_command import KEY_ENV, SUBCOMMAND, streamer_command
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
 
 log = structlog.get_logger("orchestrator.backends.local")
 
-KEY_ENV = "IXS_STREAMER_JWT_SECRET"
 #: Environment variables the orchestrator must not pass on to streamers (its own
 #: secrets live under this prefix).
 PRIVATE_ENV_PREFIX = "IXS_ORCH_"
-DEFAULT_COMMAND = (sys.executable, "-m", "ixstream", "stream")
+DEFAULT_COMMAND = (sys.executable, "-m", "ixstream", SUBCOMMAND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,31 +96,6 @@ class _Entry:
             "port_file": str(self.port_file),
             "log_file": str(self.log_file),
         }
-
-
-def streamer_argv(
-    command: tuple[str, ...],
-    *,
-    host: str,
-    port_file: Path,
-    profile: StreamerProfile,
-    session_id: str | None,
-    ice_hosts: tuple[str, ...] | None = None,
-) -> list[str]:
-    """The streamer's command line (docs/streamer-contract.md). Holds no secret."""
-    argv = [*command, "--host", host, "--port", "0", "--port-file", str(port_file)]
-    for address in ice_hosts or ():
-        argv += ["--ice-host", address]
-    argv += ["--width", str(profile.width), "--height", str(profile.height)]
-    argv += ["--fps", str(profile.fps), "--codec", profile.codec]
-    argv += ["--bitrate-kbps", str(profile.bitrate_kbps), "--source", profile.source]
-    if profile.scene is not None:
-        argv += ["--scene", profile.scene]
-    if profile.stereo:
-        argv.append("--stereo")
-    if session_id is not None:
-        argv += ["--session-id", session_id]
-    return argv
 
 
 def streamer_env(parent: dict[str, str], key: str) -> dict[str, str]:
@@ -202,13 +177,14 @@ class LocalProcessBackend(SessionBackend):
         _write_secret(entry.key_file, key)
         self._entries[streamer_id] = entry
         self._persist(entry)  # before the process exists: a crash now leaves a trace
-        argv = streamer_argv(
+        argv = streamer_command(
             self._config.command,
+            profile,
+            session_id,
             host=self._config.host,
+            port=0,  # the kernel picks a free port; the streamer writes it to port_file
             port_file=entry.port_file,
-            profile=profile,
-            session_id=session_id,
-            ice_hosts=self._config.ice_hosts,
+            ice_hosts=self._config.ice_hosts or (),
         )
         try:
             with entry.log_file.open("ab") as log_out:
@@ -245,7 +221,7 @@ class LocalProcessBackend(SessionBackend):
                 raise StreamerStartError(
                     FailureReason.STREAMER_EXITED,
                     f"streamer {streamer_id} {self._exit_detail(entry)} before it was ready"
-                    f"{_log_tail(entry.log_file)}",
+                    f"{file_log_tail(entry.log_file)}",
                 )
             if entry.port is None:
                 entry.port = _read_port(entry.port_file)
@@ -255,7 +231,7 @@ class LocalProcessBackend(SessionBackend):
                 raise StreamerStartError(
                     FailureReason.START_TIMEOUT,
                     f"streamer {streamer_id} was not ready after {timeout_s:g} s"
-                    f"{_log_tail(entry.log_file)}",
+                    f"{file_log_tail(entry.log_file)}",
                 )
             await asyncio.sleep(0.02)
         entry.streamer = entry.streamer.with_phase(
@@ -299,7 +275,7 @@ class LocalProcessBackend(SessionBackend):
             return Observation(
                 alive=False,
                 detail=f"streamer {streamer_id} {self._exit_detail(entry)}"
-                f"{_log_tail(entry.log_file)}",
+                f"{file_log_tail(entry.log_file)}",
             )
         base_url = entry.streamer.base_url
         if base_url is None:
@@ -519,32 +495,3 @@ def _read_port(path: Path) -> int | None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-
-
-#: A settings dump in a log line (e.g. a pydantic error's `input_value`) may show a key.
-_SECRET_FIELD = re.compile(
-    r"""(['"]?(?:jwt_secret|secret|key|token)['"]?\s*[:=]\s*)(['"])[^'"]*\2"""
-)
-
-
-def _log_tail(path: Path, limit: int = 1200) -> str:
-    """The last lines of a streamer's log, for a failure detail a person can act on.
-
-    Failure details reach API responses and the audit log, so anything that looks like
-    a secret-bearing field is redacted first.
-    """
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - 4096))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.strip().startswith("For further information")
-    ][-6:]
-    tail = _SECRET_FIELD.sub(r"\1\2<redacted>\2", " | ".join(lines))[-limit:]
-    return f" (log {path.name}: {tail})" if tail else ""

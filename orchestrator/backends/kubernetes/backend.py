@@ -13,11 +13,10 @@ the same view from one list and a watch (`cache`).
   (crash, eviction, node lost, image pull error) → `StreamerStartError` with the
   reason and the container log's tail; `Unschedulable` (no free GPU) → keeps waiting,
   up to `max_unschedulable_s`, and the start timeout counts from scheduling.
-- claim: picks a ready warm pod of the profile from the cache at random and flips it
-  to `bound` with a merge patch that carries the resourceVersion it read. The API
-  server applies it only if nobody changed the pod since; a 409 Conflict means another
-  replica (or request) won, so it tries another pod after a short jittered back-off
-  (Agones' allocator does the same). Two claims can never both succeed on one pod.
+- claim: `claims.Claimer` flips a ready warm pod of the profile to `bound` with a
+  merge patch that carries the resourceVersion it read; a 409 Conflict means another
+  replica won, so it tries another pod after a jittered back-off. Two claims can never
+  both succeed on one pod.
 - observe: the pod's fate from the cache (node lost, evicted, crashed: within the
   watch's latency), else the streamer's `/v1/status`; a streamer that does not answer
   is checked against a fresh read of its pod before anything is concluded.
@@ -31,12 +30,8 @@ import asyncio
 import base64
 import contextlib
 import json
-import random
-import re
 import secrets
 import socket
-import time
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -54,6 +49,7 @@ from orchestrator.backends.base import (
 )
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.cache import Informer
+from orchestrator.backends.kubernetes.claims import Claimer, ClaimOutcome, ClaimPolicy
 from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
 from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
@@ -68,6 +64,7 @@ from orchestrator.backends.kubernetes.status import (
 )
 from orchestrator.backends.kubernetes.turn import ice_servers, ice_servers_env, turn_credential
 from orchestrator.backends.kubernetes.warm_index import WarmIndex
+from orchestrator.backends.log_tail import log_tail_detail
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
@@ -85,15 +82,6 @@ FORCED_DELETE_WAIT_S = 5.0
 @lru_cache(maxsize=256)
 def _profile(annotation: str) -> StreamerProfile:
     return StreamerProfile.from_json(json.loads(annotation))
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimOutcome:
-    """What one claim cost: attempts made and conflicts met (for metrics and tests)."""
-
-    streamer: Streamer | None
-    attempts: int
-    conflicts: int
 
 
 class KubernetesBackend(SessionBackend):
@@ -129,11 +117,16 @@ class KubernetesBackend(SessionBackend):
         self._http: httpx.AsyncClient | None = None
         self._replica = settings.replica_id or socket.gethostname()
         self._warm = WarmIndex()  # profile hash -> ready warm pod names
-        self._rng = random.Random()
-        self._claiming: set[str] = set()
-        # Won by us, still warm in the cache (the watch has not brought our patch yet):
-        # the claimed view, so neither a claim nor `list` sees the pod as free meanwhile.
-        self._claimed: dict[str, Streamer] = {}
+        self._claims = Claimer(
+            self._client,
+            self._pods.objects,
+            self._warm,
+            lambda answer: self._view(slim_pod(answer)),
+            self.metrics,
+            policy=ClaimPolicy(settings.claim_attempts, settings.claim_backoff_s),
+            replica=self._replica,
+            clock=self._clock,
+        )
         self._deleting: dict[str, asyncio.Task[None]] = {}
         self._views: dict[str, tuple[str, Streamer]] = {}
         self._counted_fates: set[str] = set()
@@ -268,59 +261,12 @@ class KubernetesBackend(SessionBackend):
         return (await self.claim_with_outcome(profile, session_id)).streamer
 
     async def claim_with_outcome(self, profile: StreamerProfile, session_id: str) -> ClaimOutcome:
-        """`claim`, reporting how many attempts and conflicts it took."""
-        started = time.perf_counter()
-        tried: set[str] = set()
-        conflicts = 0
-        attempts = 0
-        wanted = m.profile_hash(profile)
-        while attempts < self.settings.claim_attempts:
-            name = self._warm.members(wanted).pick(
-                lambda n: n not in tried and n not in self._claiming and n not in self._claimed,
-                self._rng,
-            )
-            if name is None:
-                break
-            attempts += 1
-            pod = self._pods.objects[name]
-            self._claiming.add(name)
-            try:
-                patch = m.claim_patch(
-                    pod["metadata"]["resourceVersion"],
-                    session_id,
-                    claimed_by=self._replica,
-                    claimed_at=self._clock.now(),
-                )
-                updated = await self._client.merge_patch_pod(name, patch)
-            except KubeApiError as exc:
-                tried.add(name)
-                if exc.status == 409:
-                    conflicts += 1
-                    self.metrics.claim_conflicts.inc()
-                    await asyncio.sleep(_jitter(self.settings.claim_backoff_s, conflicts))
-                    continue
-                if exc.status == 404:
-                    continue
-                raise BackendError(f"claiming pod {name}: {exc}") from exc
-            finally:
-                self._claiming.discard(name)
-            streamer = self._view(slim_pod(updated))
-            cached = self._pods.objects.get(name)
-            if (
-                cached is not None
-                and (cached["metadata"].get("labels") or {}).get(m.STATE) == m.WARM
-            ):
-                self._claimed[name] = streamer
-            self.metrics.claims.labels("claimed").inc()
-            self.metrics.claim_seconds.observe(time.perf_counter() - started)
-            log.info("streamer.claimed", streamer=name, session=session_id, conflicts=conflicts)
-            return ClaimOutcome(streamer, attempts, conflicts)
-        self.metrics.claims.labels("none_free").inc()
-        return ClaimOutcome(None, attempts, conflicts)
+        """`claim`, reporting how many attempts and conflicts it took (`claims`)."""
+        return await self._claims.claim(profile, session_id)
 
     async def list(self) -> list[Streamer]:
         return [
-            self._claimed.get(name) or self._view(pod)
+            self._claims.overlay(name) or self._view(pod)
             for name, pod in list(self._pods.objects.items())
             if name not in self._deleting and not pod["metadata"].get("deletionTimestamp")
         ]
@@ -400,11 +346,7 @@ class KubernetesBackend(SessionBackend):
 
     def warm_ready(self, profile_hash: str) -> tuple[str, ...]:
         """Ready warm pods of a profile that no claim of ours is touching, oldest first."""
-        names = [
-            n
-            for n in self._warm.members(profile_hash)
-            if n not in self._claiming and n not in self._claimed
-        ]
+        names = [n for n in self._warm.members(profile_hash) if not self._claims.busy(n)]
         return tuple(
             sorted(names, key=lambda n: self._pods.objects[n]["metadata"]["creationTimestamp"])
         )
@@ -460,7 +402,7 @@ class KubernetesBackend(SessionBackend):
         name = meta["name"]
         labels = meta.get("labels") or {}
         if event_type == "DELETED" or labels.get(m.STATE) != m.WARM:
-            self._claimed.pop(name, None)
+            self._claims.settle(name)
         secret_name = (meta.get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION, "")
         if event_type == "DELETED":
             self._views.pop(name, None)
@@ -602,27 +544,3 @@ def slim_secret(secret: Pod) -> Pod:
         "metadata": kept,
         "data": {k: v for k, v in (secret.get("data") or {}).items() if k == m.SECRET_KEY_FIELD},
     }
-
-
-#: Fields that may carry a secret in a streamer's log (a settings validation error
-#: echoes its input): failure details reach API responses and the audit log.
-_SECRET_FIELD = re.compile(
-    r"""(['"]?(?:jwt_secret|secret|key|token|credential)['"]?\s*[:=]\s*)(['"])[^'"]*\2"""
-)
-
-
-def log_tail_detail(streamer_id: str, text: str, limit: int = 600) -> str:
-    """The last lines of a container log, secrets redacted, as a failure detail suffix."""
-    lines = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.strip().startswith("For further information")
-    ][-6:]
-    tail = _SECRET_FIELD.sub(r"\1\2<redacted>\2", " | ".join(lines))[-limit:]
-    return f" (log {streamer_id}: {tail})" if tail else ""
-
-
-def _jitter(base_s: float, conflicts: int) -> float:
-    """Full-jitter exponential back-off (AWS architecture blog, "Exponential Backoff And
-    Jitter"): spreads replicas that collided so they do not collide again."""
-    return random.uniform(0, base_s * 2 ** min(conflicts, 6))

@@ -5,8 +5,15 @@ both top it up.
 A replica holds the lease while it renews it within `leaseDurationSeconds`; another
 takes it over only once it has expired. Every write replaces the Lease with the
 resourceVersion read, so two replicas racing for an expired lease cannot both win
-(the loser gets 409 Conflict). Time is the local clock against the lease's
-`renewTime`, as in client-go; nodes are assumed NTP-synchronised.
+(the loser gets 409 Conflict). Time is our Clock against the lease's `renewTime`
+(client-go instead times from when it last saw the record change); nodes are assumed
+NTP-synchronised.
+
+Why not `kubernetes_asyncio.leaderelection` (36.1.0, tried against the simulator): its
+LeaseLock writes local wall time labelled UTC (`datetime.fromtimestamp(now)` + "Z", so
+on a UTC-5 host a fresh renewTime reads five hours old to any other reader, e.g. a
+replica of this version during an upgrade, which would take the lease at once), it
+crashes on our float duration (`int("15.0")`), and it reads `time.time()`, not our Clock.
 """
 
 from __future__ import annotations

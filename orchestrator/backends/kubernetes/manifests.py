@@ -26,6 +26,7 @@ from typing import Any
 
 from orchestrator.backends.base import StreamerProfile
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
+from orchestrator.backends.streamer_command import ICE_ENV, KEY_ENV, SUBCOMMAND, streamer_command
 
 Manifest = dict[str, Any]
 
@@ -47,8 +48,6 @@ CLAIMED_AT_ANNOTATION = "ixstream.io/claimed-at"
 WARM, BOUND = "warm", "bound"
 MANAGER = "ixstream-orchestrator"
 CONTAINER = "streamer"
-KEY_ENV = "IXS_STREAMER_JWT_SECRET"
-ICE_ENV = "IXS_STREAMER_ICE_SERVERS"
 SECRET_KEY_FIELD = "key"
 UNREACHABLE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
 
@@ -114,20 +113,16 @@ def owner_reference(pod: Manifest) -> Manifest:
 def streamer_args(
     settings: KubernetesSettings, profile: StreamerProfile, session_id: str | None
 ) -> list[str]:
-    """The streamer's arguments after the image's entrypoint (docs/streamer-contract.md)."""
-    args = ["stream", "--host", settings.listen_host, "--port", str(settings.port)]
-    if settings.ice_host_from_pod_ip:
-        args += ["--ice-host", "$(POD_IP)"]
-    args += ["--width", str(profile.width), "--height", str(profile.height)]
-    args += ["--fps", str(profile.fps), "--codec", profile.codec]
-    args += ["--bitrate-kbps", str(profile.bitrate_kbps), "--source", profile.source]
-    if profile.scene is not None:
-        args += ["--scene", profile.scene]
-    if profile.stereo:
-        args.append("--stereo")
-    if session_id is not None:
-        args += ["--session-id", session_id]
-    return [*args, *settings.extra_args]
+    """The streamer's arguments after the image's entrypoint (`streamer_command`)."""
+    return streamer_command(
+        (SUBCOMMAND,),
+        profile,
+        session_id,
+        host=settings.listen_host,
+        port=settings.port,
+        ice_hosts=("$(POD_IP)",) if settings.ice_host_from_pod_ip else (),
+        extra_args=settings.extra_args,
+    )
 
 
 def _resources(settings: KubernetesSettings) -> Manifest:

@@ -1,44 +1,20 @@
-"""The local backend's pure parts: the streamer command line (no secret on it), the
-child environment (the orchestrator's secrets stay home), /proc identity checks, and
-parsing the streamer's status."""
+"""The local backend's pure parts: the child environment (the orchestrator's secrets
+stay home), /proc identity checks, and parsing the streamer's status. (Its command
+line is built by `streamer_command`, tested beside this.)"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from orchestrator.backends import procfs
-from orchestrator.backends.base import StreamerProfile, parse_status
-from orchestrator.backends.local import KEY_ENV, _log_tail, streamer_argv, streamer_env
+from orchestrator.backends.base import parse_status
+from orchestrator.backends.local import streamer_env
+from orchestrator.backends.streamer_command import KEY_ENV
 from tests.orchestrator.conftest import wait_until
-
-PROFILE = StreamerProfile("scene", "/scenes/a.glb", 2560, 1440, 72, "vp8", True, 9000)
-
-
-def test_the_command_line_follows_the_streamer_contract_and_holds_no_key() -> None:
-    argv = streamer_argv(
-        ("python", "-m", "ixstream", "stream"), host="127.0.0.1", port_file=Path("/s/p.port"),
-        profile=PROFILE, session_id="s-1", ice_hosts=("127.0.0.1",),
-    )  # fmt: skip
-    assert argv[:4] == ["python", "-m", "ixstream", "stream"]
-    joined = " ".join(argv)
-    for expected in ("--port 0", "--port-file /s/p.port", "--width 2560", "--height 1440",
-                     "--fps 72", "--codec vp8", "--bitrate-kbps 9000", "--source scene",
-                     "--scene /scenes/a.glb", "--stereo", "--session-id s-1",
-                     "--ice-host 127.0.0.1"):  # fmt: skip
-        assert expected in joined
-    assert "secret" not in joined.lower()
-
-
-def test_a_warm_streamer_has_no_session_id_on_its_command_line() -> None:
-    argv = streamer_argv(
-        ("x",), host="127.0.0.1", port_file=Path("p"), profile=PROFILE, session_id=None
-    )
-    assert "--session-id" not in argv
 
 
 def test_the_child_gets_its_key_but_none_of_the_orchestrators_settings() -> None:
@@ -110,16 +86,3 @@ def test_the_status_parser_reads_a_finished_scenarios_outcome() -> None:
 def test_the_status_parser_names_the_broken_field(payload: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_status(payload)
-
-
-def test_a_log_tail_for_a_failure_detail_redacts_anything_like_a_secret(tmp_path: Path) -> None:
-    log = tmp_path / "st.log"
-    log.write_text(
-        "starting\n"
-        "invalid settings: input_value={'jwt_secret': 'S3CR3T-abcdef', 'width': 322}\n"
-        'env: {"token": "eyJhbGciOi"}\n'
-    )
-    tail = _log_tail(log)
-    assert "S3CR3T" not in tail
-    assert "eyJhbGciOi" not in tail
-    assert "'width': 322" in tail

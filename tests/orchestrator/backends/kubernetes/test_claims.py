@@ -4,7 +4,8 @@ Two backends with separate API clients (two replicas) claim concurrently from on
 of 50 ready warm pods with 200 session requests. Every claim is a merge patch carrying
 the resourceVersion its replica read, so the API server lets exactly one claim per pod
 through and answers the others 409; the losers retry elsewhere. The test asserts the
-outcome on the cluster itself, not on what the backends say.
+outcome on the cluster itself, not on what the backends say. The back-off after a lost
+race is full jitter, bounded and growing with the conflicts met.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from kubesim import kinds
 from orchestrator.backends.base import StreamerPhase
 from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.claims import jitter
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
 
 POOL = 50
@@ -81,6 +83,13 @@ async def test_a_claim_only_takes_ready_warm_pods_of_its_profile(tmp_path: Path)
         claimed = await backend.claim(other, "s-y")
         assert claimed is not None
         assert claimed.id == warm_other.id
+
+
+def test_the_back_off_after_a_conflict_is_full_jitter_doubling_up_to_64_times() -> None:
+    for conflicts, ceiling in ((1, 0.02), (3, 0.08), (6, 0.64), (20, 0.64)):
+        delays = [jitter(0.01, conflicts) for _ in range(400)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling / 2  # spread over the whole range, not a fixed delay
 
 
 async def _until(predicate: object, timeout_s: float = 10.0) -> None:

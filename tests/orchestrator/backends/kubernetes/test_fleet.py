@@ -3,7 +3,8 @@
 The policy is a pure function. The fleet itself runs against the simulator: it fills
 the buffer, refills it as sessions claim pods, shrinks it when the buffer is lowered
 without ever taking a pod a session holds, and, with two replicas running a fleet each,
-the lease makes one of them keep the pool, so it is not filled twice.
+the lease makes one of them keep the pool, so it is not filled twice; when the keeper
+stops, the other takes the pool over once the lease lapses.
 """
 
 from __future__ import annotations
@@ -113,3 +114,28 @@ async def test_a_dead_warm_pod_is_reaped_and_replaced(tmp_path: Path) -> None:
             await _until(lambda: first not in backend.pods() and _count(fleet).ready == 1)
         finally:
             await fleet.close()
+
+
+async def test_when_the_keeper_stops_the_other_replica_takes_the_pool_over(
+    tmp_path: Path,
+) -> None:
+    async with (
+        simulated(cluster(nodes=4, gpus=4), tmp_path) as sim,
+        opened(sim, pool_buffer=2, pool_interval_s=0.05, lease_duration_s=1, replica_id="a") as a,
+        opened(sim, pool_buffer=2, pool_interval_s=0.05, lease_duration_s=1, replica_id="b") as b,
+    ):
+        fleets = [WarmFleet(x, PROFILE, start_timeout_s=10) for x in (a, b)]
+        for fleet in fleets:
+            await fleet.start()
+        try:
+            await _until(lambda: _count(fleets[0]).ready == 2 and any(f.leader for f in fleets))
+            keeper, other = sorted(fleets, key=lambda f: not f.leader)
+            await keeper.close()  # it stops renewing the lease
+            assert not other.leader
+            await _until(lambda: other.leader, timeout_s=5.0)  # the lease lapsed: 1 s
+            claimed = await b.claim(PROFILE, "s-after-hand-over")
+            assert claimed is not None
+            await _until(lambda: _count(other).ready == 2 and _count(other).bound == 1)
+        finally:
+            for fleet in fleets:
+                await fleet.close()

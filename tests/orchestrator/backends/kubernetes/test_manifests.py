@@ -13,6 +13,7 @@ import pytest
 
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
+from orchestrator.backends.streamer_command import KEY_ENV
 from tests.kubesim.harness import PROFILE
 
 K8S_VERSION = "1.33.0"
@@ -76,7 +77,7 @@ def test_the_pod_is_hardened_and_holds_no_secret_in_its_spec() -> None:
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    key_env = next(e for e in container["env"] if e["name"] == m.KEY_ENV)
+    key_env = next(e for e in container["env"] if e["name"] == KEY_ENV)
     assert key_env["valueFrom"]["secretKeyRef"]["name"] == "ixstream-streamer-key-abcde"
     assert "value" not in key_env
 
