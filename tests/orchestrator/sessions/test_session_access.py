@@ -61,7 +61,7 @@ def test_one_rule_says_who_may_end_and_direct_a_session(
     assert access.can_end(who, session) is may_end
     assert access.can_direct(who, session) is may_direct
     if not may_end:
-        with pytest.raises(PermissionDeniedError, match="their own sessions|or an instructor"):
+        with pytest.raises(PermissionDeniedError, match=r"their own sessions|or an instructor"):
             access.require_end(who, session)
     if not may_direct:
         with pytest.raises(PermissionDeniedError):
