@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from orchestrator.api.context import AppContext
+from orchestrator.api.openapi import install_openapi
 from orchestrator.api.problems import Problem, install_problem_handlers
 from orchestrator.api.routes import health, instructor, me, scenarios, sessions, web, whep
 from orchestrator.api.security_headers import SecurityHeaders
@@ -125,6 +126,7 @@ def create_app(
         responses={422: {"model": Problem}},
     )
     install_problem_handlers(app)
+    install_openapi(app)
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(sessions.router)

@@ -7,6 +7,8 @@ same shape: `type`, `title`, `status`, `detail`, `instance` (and `errors` for 42
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -125,7 +127,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        headers = dict(exc.headers) if exc.headers else None
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app.openapi().get("paths", {}), request.url.path)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         return problem_response(
             exc.status_code, str(exc.detail), instance=request.url.path, headers=headers
         )
@@ -133,6 +139,25 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(e.OrchestratorError, on_orchestrator_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+
+def allowed_methods(paths: Mapping[str, Mapping[str, Any]], path: str) -> list[str]:
+    """The methods the OpenAPI document lists for `path` (RFC 9110 §15.5.6: a 405 lists
+    them all). Starlette's own 405 names only the first route whose path matches, and
+    the web client's catch-all mount answers `GET, HEAD` for any path, so the document,
+    which clients read too, is the one answer. A literal path shadows a template that
+    also matches it (`/v1/scenarios/schema` is no scenario id: the library reserves it),
+    as it does when requests are routed."""
+    templates = sorted(paths, key=lambda template: "{" in template)
+    for template in templates:
+        pattern = re.escape(template)
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", pattern)
+        if re.fullmatch(pattern, path):
+            return sorted(m.upper() for m in paths[template] if m.upper() in HTTP_METHODS)
+    return []
+
+
+HTTP_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:

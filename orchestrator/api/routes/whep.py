@@ -118,7 +118,7 @@ async def whep_offer(
     response_class=Response,
     responses={
         200: {"description": "Playback ended."},
-        **problem_responses(401, 403, 404, 410, 502),
+        **problem_responses(401, 403, 404, 409, 410, 502),
     },
 )
 async def whep_stop(

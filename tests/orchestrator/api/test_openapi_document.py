@@ -7,6 +7,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import pytest
+
+from orchestrator.api.problems import allowed_methods
 from tests.orchestrator.conftest import Harness
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -95,3 +98,56 @@ async def test_every_schema_reference_resolves(
                 walk(value)
 
     walk(document)
+
+
+async def test_every_error_answer_is_documented_as_a_problem_document(
+    make_app: Callable[..., AbstractAsyncContextManager[Harness]],
+) -> None:
+    document = await openapi(make_app)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                assert {"400", "422"} <= set(responses), (method, path)
+            if "401" in responses:
+                assert "403" in responses, (method, path)
+            for code, response in responses.items():
+                if code[0] in "45":
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method, path, code,
+                    )  # fmt: skip
+
+
+PATHS = {
+    "/v1/sessions": {"get": {}, "post": {}},
+    "/v1/sessions/{session_id}": {"get": {}, "delete": {}},
+    "/v1/scenarios/schema": {"get": {}},
+    "/v1/scenarios/{scenario_id}": {"get": {}, "put": {}},
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/sessions", ["GET", "POST"]),
+        ("/v1/sessions/s-1", ["DELETE", "GET"]),
+        ("/v1/scenarios/schema", ["GET"]),
+        ("/v1/scenarios/gas-leak", ["GET", "PUT"]),
+        ("/v1/sessions/s-1/nothing", []),
+    ],
+    ids=["collection", "item", "literal-shadows-template", "template", "unknown"],
+)
+def test_a_405_lists_every_method_the_document_gives_its_path(
+    path: str, allowed: list[str]
+) -> None:
+    assert allowed_methods(PATHS, path) == allowed
+
+
+async def test_a_method_the_path_does_not_serve_is_405_naming_all_it_does(
+    make_app: Callable[..., AbstractAsyncContextManager[Harness]],
+) -> None:
+    async with make_app() as harness:
+        response = await harness.client.request("PATCH", "/v1/sessions/s-1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET"
+    assert response.headers["content-type"] == "application/problem+json"
