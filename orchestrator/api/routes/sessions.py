@@ -48,7 +48,7 @@ def present(
     request: Request,
     context: AppContext,
 ) -> SessionOut:
-    issued = service.owner_token(principal, session)
+    issued = service.gate.owner_token(principal, session)
     created = utc(session.created_at)
     updated = utc(session.updated_at)
     assert created is not None
@@ -205,7 +205,7 @@ async def join_as_spectator(
     request: Request,
 ) -> SpectatorJoin:
     """Get a view-only token for a session you may see (waits out a `starting` one)."""
-    issued = await service.spectate(principal, session_id)
+    issued = await service.gate.spectate(principal, session_id)
     expires = utc(issued.expires_at)
     assert expires is not None
     return SpectatorJoin(
@@ -222,16 +222,15 @@ async def join_as_spectator(
     tags=["operations"],
     dependencies=[require_roles(Role.OPERATOR)],
 )
-async def pool_status(service: Service, context: Context) -> PoolStatus:
+async def pool_status(service: Service) -> PoolStatus:
     """The warm pool and capacity, for operators (on Kubernetes the pool is the
     cluster-wide fleet's, shared by every replica; capacity is this replica's)."""
-    desired, ready, starting = context.warm_counts()
-    pool = service.pool
+    figures = service.pool.figures()
     return PoolStatus(
-        desired=desired,
-        ready=ready,
-        starting=starting,
+        desired=figures.desired,
+        ready=figures.ready,
+        starting=figures.starting,
         holding=service.holding(),
         free_capacity=service.free_capacity(),
-        profile=pool.profile.to_json(),
+        profile=service.pool.profile.to_json(),
     )

@@ -98,7 +98,6 @@ class ClaimOutcome:
 
 class KubernetesBackend(SessionBackend):
     name = "kubernetes"
-    shared = True
 
     def __init__(
         self,
