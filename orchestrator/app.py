@@ -46,6 +46,12 @@ documents (`application/problem+json`).
 """
 
 
+def scenario_catalogue(settings: OrchestratorSettings) -> ScenarioCatalogue:
+    """The scenes shipped with the product plus the scenario library (uploads)."""
+    scenes = [settings.scenes_dir] if settings.scenes_dir else []
+    return ScenarioCatalogue(settings.scenes_dir, ScenarioLibrary(settings.scenario_dir, scenes))
+
+
 def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. `clock` defaults to the system's."""
 
@@ -53,12 +59,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         the_clock = clock or SystemClock()
         metrics = OrchestratorMetrics(CollectorRegistry())
-        catalogue = ScenarioCatalogue(
-            settings.scenes_dir,
-            ScenarioLibrary(
-                settings.scenario_dir, [settings.scenes_dir] if settings.scenes_dir else []
-            ),
-        )
+        catalogue = scenario_catalogue(settings)
         warm_profile = profile_for(default_spec(settings), settings, catalogue)
         streamers = create_backend(settings, the_clock, metrics, warm_profile)
         await streamers.backend.open()

@@ -35,7 +35,6 @@ S = SessionState
 class SessionGate:
     def __init__(
         self,
-        *,
         settings: OrchestratorSettings,
         registry: SessionRegistry,
         admission: Admission,

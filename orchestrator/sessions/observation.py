@@ -23,6 +23,7 @@ from orchestrator.sessions.lifetime import expiry
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.states import EndReason, FailureReason, SessionState
 from orchestrator.sessions.throughput import FrameSample, frame_rate
+from orchestrator.settings import OrchestratorSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,15 @@ class ObservationRules:
     scenario_end_grace_s: float
     idle_timeout_s: float
     max_duration_s: float
+
+    @classmethod
+    def of(cls, settings: OrchestratorSettings) -> ObservationRules:
+        return cls(
+            unresponsive_after=settings.unresponsive_after,
+            scenario_end_grace_s=settings.scenario_end_grace_s,
+            idle_timeout_s=settings.idle_timeout_s,
+            max_duration_s=settings.max_duration_s,
+        )
 
 
 @dataclass(frozen=True, slots=True)

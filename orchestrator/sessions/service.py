@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from typing import Any
 
 import structlog
@@ -36,11 +35,10 @@ from orchestrator.identity import Principal
 from orchestrator.metrics import OrchestratorMetrics, Snapshot
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.scenarios.link import ScenarioCommand, ScenarioLink
-from orchestrator.sessions import access, recovery
+from orchestrator.sessions import access
 from orchestrator.sessions.admission import Admission
 from orchestrator.sessions.gate import SessionGate
 from orchestrator.sessions.journal import SessionJournal
-from orchestrator.sessions.machine import Lifecycle
 from orchestrator.sessions.mirror import StateMirror
 from orchestrator.sessions.models import Session, SessionSpec, StartKind
 from orchestrator.sessions.observation import (
@@ -53,6 +51,7 @@ from orchestrator.sessions.observation import (
 )
 from orchestrator.sessions.profiles import default_spec, profile_for
 from orchestrator.sessions.reaper import Reaper
+from orchestrator.sessions.recovery import Recovery
 from orchestrator.sessions.registry import SessionRegistry
 from orchestrator.sessions.states import (
     SIGNALLING_STATES,
@@ -70,10 +69,6 @@ log = structlog.get_logger("orchestrator.sessions")
 S = SessionState
 #: Reap orphans every this many polls (a `list()` of every streamer is the costly part).
 REAP_EVERY_POLLS = 5
-
-
-def new_session_id() -> str:
-    return f"s-{secrets.token_hex(8)}"
 
 
 class SessionService:
@@ -98,8 +93,9 @@ class SessionService:
         self.catalogue = catalogue
         #: The backend's warm pool: this replica's own, or the cluster's.
         self.pool = pool
+        #: The sessions this replica knows, and the capacity and queue they share.
         self.sessions = SessionRegistry()
-        self._admission = Admission(settings, self.sessions, metrics)
+        self.admission = Admission(settings, self.sessions, metrics)
         self._tasks = TaskOwner("sessions")
         self._jobs: dict[str, asyncio.Task[Any]] = {}
         self._wake = asyncio.Event()
@@ -110,20 +106,10 @@ class SessionService:
             journal=journal, metrics=metrics, clock=clock, mirror=self._mirror, wake=self._wake.set
         )
         self._reaper = Reaper(backend=backend, pool=pool, sessions=self.sessions, audit=audit)
-        self._rules = ObservationRules(
-            unresponsive_after=settings.unresponsive_after,
-            scenario_end_grace_s=settings.scenario_end_grace_s,
-            idle_timeout_s=settings.idle_timeout_s,
-            max_duration_s=settings.max_duration_s,
-        )
+        self._rules = ObservationRules.of(settings)
         #: Session tokens and the WHEP gate.
         self.gate = SessionGate(
-            settings=settings,
-            registry=self.sessions,
-            admission=self._admission,
-            audit=audit,
-            clock=clock,
-            transitions=self._transitions,
+            settings, self.sessions, self.admission, audit, clock, self._transitions
         )
         metrics.track_state(self.snapshot)
         #: Scenario documents, instructor commands, after-action logs and recordings.
@@ -143,7 +129,16 @@ class SessionService:
 
     async def start(self) -> None:
         await self.pool.start(self._wake.set)
-        await self.recover()
+        await Recovery(
+            backend=self._backend,
+            pool=self.pool,
+            journal=self._journal,
+            sessions=self.sessions,
+            admission=self.admission,
+            audit=self._audit,
+            fail=self._fail,
+            resume=self._resume,
+        ).run()
         self._tasks.spawn(self._reconcile_forever(), name="reconcile")
         self._tasks.spawn(self.link.sweep_forever(), name="aar-sweep")
         self._serving = True
@@ -162,7 +157,7 @@ class SessionService:
 
     async def _end_now(self, session: Session, reason: EndReason) -> None:
         """Shutdown path: end `session` and wait for its streamer to be gone."""
-        self._admission.withdraw(session.id)
+        self.admission.withdraw(session.id)
         if session.state is not S.ENDING:
             self._transitions.advance(session, S.ENDING, reason)
             self._audit.record(
@@ -183,19 +178,13 @@ class SessionService:
         kept = self.pool.kept_here()
         return Snapshot(
             sessions_by_state=self.sessions.by_state(),
-            queue_length=len(self._admission),
+            queue_length=len(self.admission),
             pool_ready=kept.ready,
             pool_starting=kept.starting,
         )
 
     def holding(self) -> int:
         return self.sessions.holding()
-
-    def free_capacity(self) -> int:
-        return self._admission.free_capacity()
-
-    def queue_position(self, session_id: str) -> int | None:
-        return self._admission.position(session_id)
 
     def waiting_for_node(self, session: Session) -> str | None:
         """Why a starting session's streamer has nowhere to run yet (no free GPU), or
@@ -205,12 +194,6 @@ class SessionService:
             return None
         return self._backend.pending_reason(session.streamer.id)
 
-    def get(self, principal: Principal, session_id: str) -> Session:
-        return self.sessions.get(principal, session_id)
-
-    def list(self, principal: Principal, states: set[SessionState] | None = None) -> list[Session]:
-        return self.sessions.visible(principal, states)
-
     def get_any(self, session_id: str) -> Session:
         """A session regardless of who asks (internal callers and tests)."""
         return self.sessions.lookup(session_id)
@@ -218,14 +201,14 @@ class SessionService:
     # --- scenario control (the calls themselves: `scenarios/link.py`) -------
 
     async def scenario_snapshot(self, principal: Principal, session_id: str) -> dict[str, Any]:
-        return await self.link.snapshot(self.get(principal, session_id))
+        return await self.link.snapshot(self.sessions.get(principal, session_id))
 
     async def scenario_command(
         self, principal: Principal, session_id: str, command: ScenarioCommand
     ) -> dict[str, Any]:
         """Forward an instructor's command; `end` then ends the session (the final
         log pull happens on the way, before its streamer stops)."""
-        session = self.get(principal, session_id)
+        session = self.sessions.get(principal, session_id)
         snapshot = await self.link.command(principal, session, command)
         if command.command == "end":
             await self._end(session, EndReason.SCENARIO_ENDED, actor=principal.subject)
@@ -235,17 +218,8 @@ class SessionService:
 
     async def create(self, principal: Principal, spec: SessionSpec, *, wait: bool) -> Session:
         profile = profile_for(spec, self._settings, self.catalogue)
-        start_now = self._admission.admit(wait=wait)
-        now = self._clock.now()
-        session = Session(
-            id=new_session_id(),
-            owner=principal.subject,
-            owner_role=principal.role,
-            spec=spec,
-            profile=profile,
-            created_at=now,
-            lifecycle=Lifecycle.begin(now),
-        )
+        start_now = self.admission.admit(wait=wait)
+        session = Session.new(principal, spec, profile, self._clock.now())
         self.sessions.add(session)
         self._journal.save(session.to_json())
         self._metrics.transitions.labels("none", S.PENDING.value).inc()
@@ -263,7 +237,7 @@ class SessionService:
         if start_now:
             await self._begin(session)
         else:
-            position = self._admission.enqueue(session)
+            position = self.admission.enqueue(session)
             log.info("session.queued", session=session.id, position=position)
         return session
 
@@ -380,7 +354,7 @@ class SessionService:
             if job is not None:  # a cold start still waiting for readiness
                 job.cancel()
                 await asyncio.gather(job, return_exceptions=True)
-            self._admission.withdraw(session.id)
+            self.admission.withdraw(session.id)
             self._transitions.advance(session, S.ENDING, reason)
             self._audit.record(
                 AuditAction.END, actor=actor, session_id=session.id, reason=reason.value
@@ -413,7 +387,7 @@ class SessionService:
         """→ failed (from any live state), and release its streamer in the background."""
         if session.state in TERMINAL_STATES:
             return
-        self._admission.withdraw(session.id)
+        self.admission.withdraw(session.id)
         self._transitions.advance(session, S.FAILED, reason, detail)
         self._audit.record(
             AuditAction.FAIL,
@@ -449,7 +423,7 @@ class SessionService:
 
     async def dispatch(self) -> None:
         """Hand free capacity to the queue, then size the warm pool to what is left."""
-        while (session := self._admission.next_to_start()) is not None:
+        while (session := self.admission.next_to_start()) is not None:
             self._metrics.queue_wait.observe(max(0.0, self._clock.now() - session.created_at))
             await self._begin(session)
         self.pool.reconcile(max_sessions=self._settings.max_sessions, holding=self.holding())
@@ -473,7 +447,7 @@ class SessionService:
         await self.pool.check_health()
         self._polls += 1
         if self._polls % REAP_EVERY_POLLS == 0:
-            await self.reap_orphans()
+            await self._reaper.reap()
 
     def _apply(self, session: Session, verdict: Verdict) -> EndReason | None:
         """Carry out what an observation means (`observation.py`); returns why the
@@ -508,64 +482,7 @@ class SessionService:
         if report.scenario_over_at is not None:
             session.scenario_over_at = report.scenario_over_at
 
-    async def reap_orphans(self) -> None:
-        """Stop streamers no live session and no pool owns (`reaper.py`)."""
-        await self._reaper.reap()
-
-    # --- recovery after a restart (the matching: `recovery.py`) -------------------
-
-    async def recover(self) -> None:
-        """Re-adopt or account for everything a previous run left (nothing leaks,
-        nothing is silently lost): journalled sessions are matched with the streamers
-        the backend still knows, queued ones are queued again, the rest fail with
-        `lost_on_restart`; streamers no session claims join the pool or are stopped."""
-        sessions = recovery.readable_sessions(self._journal.load_all())
-        paired, unclaimed = recovery.pair(sessions, await self._backend.list())
-        for session, streamer in paired:
-            self.sessions.add(session)
-            await self._readopt(session, streamer)
-        for streamer in unclaimed:
-            await recovery.settle_unclaimed(
-                streamer, pool=self.pool, backend=self._backend, audit=self._audit
-            )
-
-    async def _readopt(self, session: Session, streamer: Streamer | None) -> None:
-        if streamer is None:
-            self._account_for_lost(session)
-            return
-        session.streamer = streamer
-        observation = await self._backend.observe(streamer.id)
-        if not observation.alive:
-            self._fail(
-                session,
-                FailureReason.LOST_ON_RESTART,
-                f"the orchestrator restarted and the streamer was gone: {observation.detail}",
-            )
-            return
-        await self._resume(session, streamer)
-        self._audit.record(
-            AuditAction.ADOPT,
-            actor=SYSTEM_ACTOR,
-            session_id=session.id,
-            streamer=streamer.id,
-            state=session.state.value,
-        )
-        log.info("session.readopted", session=session.id, state=session.state.value)
-
-    def _account_for_lost(self, session: Session) -> None:
-        """A journalled session without a streamer: queued again if it was waiting,
-        else failed."""
-        if session.state is not S.PENDING:
-            self._fail(
-                session,
-                FailureReason.LOST_ON_RESTART,
-                "the orchestrator restarted and found no streamer for this session",
-            )
-            return
-        self._admission.enqueue(session)
-        self._audit.record(
-            AuditAction.ADOPT, actor=SYSTEM_ACTOR, session_id=session.id, state="pending"
-        )
+    # --- recovery after a restart (what is matched with what: `recovery.py`) ----
 
     async def _resume(self, session: Session, streamer: Streamer) -> None:
         """Carry on where the previous run left a session whose streamer lives."""
