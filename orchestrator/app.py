@@ -1,15 +1,13 @@
 """The application factory and its lifespan (FastAPI's lifespan, no import-time globals).
 
 `create_app(settings)` returns an app whose lifespan builds everything a running
-orchestrator needs, in order, and tears it down in reverse: the backend (which finds
-what a previous run left), the audit log, the session journal, the metrics registry
-(one per app, so tests can build several), the session service (which re-adopts or
-accounts for every session, then starts its reconcile loop), and the HTTP client that
-proxies WHEP to streamers.
-
-On Kubernetes the warm pool is cluster-wide: every replica runs a `WarmFleet`, whose
-leader (one Lease) keeps `kubernetes.pool_buffer` ready pods for all of them, and the
-session service's per-replica pool stays empty (`pool_size` does not apply there).
+orchestrator needs, in order, and tears it down in reverse: the metrics registry (one
+per app, so tests can build several), the backend with its warm pool
+(`create_backend`: this replica's own pool, or the cluster-wide one on Kubernetes;
+the app cannot tell which), opened to find what a previous run left, the audit log,
+the session journal, the session service (which starts the pool, re-adopts or accounts
+for every session, then starts its reconcile loop), and the HTTP client that proxies
+WHEP to streamers.
 """
 
 from __future__ import annotations
@@ -29,15 +27,13 @@ from orchestrator.api.routes import health, instructor, me, scenarios, sessions,
 from orchestrator.api.security_headers import SecurityHeaders
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
-from orchestrator.backends.base import SessionBackend
 from orchestrator.backends.factory import create_backend
-from orchestrator.backends.kubernetes.backend import KubernetesBackend
-from orchestrator.backends.kubernetes.fleet import WarmFleet
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.scenarios.library import ScenarioLibrary
 from orchestrator.sessions.journal import SessionJournal
+from orchestrator.sessions.profiles import default_spec, profile_for
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
@@ -52,58 +48,49 @@ documents (`application/problem+json`).
 """
 
 
-def create_app(
-    settings: OrchestratorSettings,
-    *,
-    backend: SessionBackend | None = None,
-    clock: Clock | None = None,
-) -> FastAPI:
-    """Build the app. `backend` and `clock` default to the ones settings choose."""
+def scenario_catalogue(settings: OrchestratorSettings) -> ScenarioCatalogue:
+    """The scenes shipped with the product plus the scenario library (uploads)."""
+    scenes = [settings.scenes_dir] if settings.scenes_dir else []
+    return ScenarioCatalogue(settings.scenes_dir, ScenarioLibrary(settings.scenario_dir, scenes))
+
+
+def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app. `clock` defaults to the system's."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         the_clock = clock or SystemClock()
-        registry = CollectorRegistry()
-        the_backend = backend or create_backend(settings, the_clock, registry)
-        await the_backend.open()
+        metrics = OrchestratorMetrics(CollectorRegistry())
+        catalogue = scenario_catalogue(settings)
+        warm_profile = profile_for(default_spec(settings), settings, catalogue)
+        streamers = create_backend(settings, the_clock, metrics, warm_profile)
+        await streamers.backend.open()
         audit = AuditLog(settings.audit_path, the_clock)
         service = SessionService(
             settings=settings,
-            backend=the_backend,
+            backend=streamers.backend,
+            pool=streamers.pool,
             journal=SessionJournal(settings.state_dir / "sessions"),
             audit=audit,
-            metrics=OrchestratorMetrics(registry),
+            metrics=metrics,
             clock=the_clock,
-            catalogue=ScenarioCatalogue(
-                settings.scenes_dir,
-                ScenarioLibrary(
-                    settings.scenario_dir, [settings.scenes_dir] if settings.scenes_dir else []
-                ),
-            ),
+            catalogue=catalogue,
         )
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
-        fleet = (
-            WarmFleet(the_backend, service.pool.profile, start_timeout_s=settings.start_timeout_s)
-            if isinstance(the_backend, KubernetesBackend)
-            else None
-        )
         try:
             await service.start()
-            if fleet is not None:
-                await fleet.start()
             app.state.ctx = AppContext(
                 settings=settings,
                 service=service,
-                backend=the_backend,
+                backend=streamers.backend,
                 authenticator=Authenticator(settings),
-                registry=registry,
+                registry=metrics.registry,
                 proxy=proxy,
                 audit=audit,
-                fleet=fleet,
             )
             log.info(
                 "orchestrator.started",
-                backend=the_backend.name,
+                backend=streamers.backend.name,
                 mode=settings.mode,
                 max_sessions=settings.max_sessions,
                 pool=settings.pool_size,
@@ -111,11 +98,9 @@ def create_app(
             yield
         finally:
             log.info("orchestrator.stopping", policy=settings.shutdown_policy)
-            if fleet is not None:
-                await fleet.close()  # warm pods stay: another replica's keeper takes over
             await service.stop()
             await proxy.aclose()
-            await the_backend.close()
+            await streamers.backend.close()
             audit.close()
 
     app = FastAPI(

@@ -1,5 +1,7 @@
-"""The warm pool: ready, unclaimed streamers, so a session starts by claiming one
-instead of waiting for a process to start (Agones' Fleet with a buffer autoscaler).
+"""This replica's own warm pool: ready, unclaimed streamers, so a session starts by
+claiming one instead of waiting for a process to start (Agones' Fleet with a buffer
+autoscaler). It is the local backend's `WarmSupply`; on Kubernetes the pool is
+cluster-wide instead (`backends/kubernetes/pool.py`).
 
 `pool_deficit` is the policy, a pure function. `WarmPool` carries it out: it owns the
 tasks that start streamers, tracks which are ready, backs off when starts keep failing
@@ -13,7 +15,14 @@ from collections.abc import Callable
 
 import structlog
 
-from orchestrator.backends.base import SessionBackend, Streamer, StreamerProfile
+from orchestrator.backends.base import (
+    PoolFigures,
+    SessionBackend,
+    Streamer,
+    StreamerPhase,
+    StreamerProfile,
+    WarmSupply,
+)
 from orchestrator.clock import Clock
 from orchestrator.errors import OrchestratorError
 from orchestrator.metrics import OrchestratorMetrics
@@ -43,7 +52,11 @@ def backoff_delay(consecutive_failures: int) -> float:
     return float(min(MAX_BACKOFF_S, 0.5 * 2 ** (consecutive_failures - 1)))
 
 
-class WarmPool:
+def _unchanged() -> None:
+    """`on_change` until `start` hands the real one over."""
+
+
+class WarmPool(WarmSupply):
     def __init__(
         self,
         backend: SessionBackend,
@@ -53,7 +66,6 @@ class WarmPool:
         start_timeout_s: float,
         clock: Clock,
         metrics: OrchestratorMetrics,
-        on_change: Callable[[], None],
     ) -> None:
         self.profile = profile
         self.desired = desired
@@ -61,7 +73,7 @@ class WarmPool:
         self._start_timeout_s = start_timeout_s
         self._clock = clock
         self._metrics = metrics
-        self._on_change = on_change
+        self._on_change: Callable[[], None] = _unchanged
         self._ready: dict[str, Streamer] = {}
         self._starting: set[str] = set()
         self._retiring: set[str] = set()
@@ -77,12 +89,26 @@ class WarmPool:
     def starting_count(self) -> int:
         return self._tasks.pending_named("spawn")
 
-    def owns(self, streamer_id: str) -> bool:
-        return (
-            streamer_id in self._ready
-            or streamer_id in self._starting
-            or (streamer_id in self._retiring)
-        )
+    def figures(self) -> PoolFigures:
+        return PoolFigures(self.desired, self.ready_count, self.starting_count)
+
+    def kept_here(self) -> PoolFigures:
+        return self.figures()
+
+    async def start(self, on_change: Callable[[], None]) -> None:
+        """Nothing runs on its own: the service's reconcile loop drives `reconcile`."""
+        self._on_change = on_change
+
+    def owns(self, streamer: Streamer) -> bool:
+        """Ours when recorded, or unbound and still starting young: a warm streamer
+        between its spawn and the pool recording it."""
+        if streamer.id in self._ready or streamer.id in self._starting:
+            return True
+        if streamer.id in self._retiring:
+            return True
+        young = self._clock.now() - streamer.created_at < self._start_timeout_s
+        unbound = streamer.session_id is None
+        return unbound and streamer.phase is StreamerPhase.STARTING and young
 
     async def claim(self, profile: StreamerProfile, session_id: str) -> Streamer | None:
         """Claim a ready streamer for `session_id` through the backend's atomic claim."""
@@ -94,14 +120,21 @@ class WarmPool:
             self._on_change()
         return streamer
 
-    def adopt(self, streamer: Streamer) -> None:
-        """Take over a warm streamer a previous run left (already ready)."""
-        self._ready[streamer.id] = streamer
-
-    def adopt_starting(self, streamer: Streamer) -> None:
-        """Take over a warm streamer a previous run left while it was still starting."""
-        self._starting.add(streamer.id)
-        self._tasks.spawn(self._finish_start(streamer), name="spawn")
+    async def adopt(self, streamer: Streamer) -> bool:
+        """Take over a live warm streamer of the pool's profile a previous run left,
+        ready or still starting."""
+        if streamer.session_id is not None or streamer.profile != self.profile:
+            return False
+        observation = await self._backend.observe(streamer.id)
+        if not observation.alive:
+            return False
+        if streamer.phase is StreamerPhase.READY:
+            self._ready[streamer.id] = streamer
+        else:
+            self._starting.add(streamer.id)
+            self._tasks.spawn(self._finish_start(streamer), name="spawn")
+        log.info("pool.readopted", streamer=streamer.id)
+        return True
 
     def reconcile(self, *, max_sessions: int, holding: int) -> None:
         """Start or retire streamers to meet the policy. Never blocks."""
@@ -131,7 +164,7 @@ class WarmPool:
                 await self._backend.delete(streamer_id)
                 self._on_change()
 
-    async def drain(self, *, stop_streamers: bool) -> None:
+    async def close(self, *, stop_streamers: bool) -> None:
         """Cancel the pool's tasks; with `stop_streamers`, stop every warm streamer too.
 
         Without it, ready and starting streamers keep running for the next run to

@@ -10,7 +10,6 @@ from prometheus_client import CollectorRegistry
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
-from orchestrator.backends.kubernetes.fleet import WarmFleet
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
@@ -26,14 +25,3 @@ class AppContext:
     proxy: httpx.AsyncClient
     #: Where routes record actions that are not the session service's (scenario uploads).
     audit: AuditLog
-    #: The cluster-wide warm pool on Kubernetes (None elsewhere: the service's own pool).
-    fleet: WarmFleet | None = None
-
-    def warm_counts(self) -> tuple[int, int, int]:
-        """Warm streamers wanted, ready and starting: the fleet's (cluster-wide) where
-        there is one, else this replica's pool."""
-        if self.fleet is not None:
-            count = self.fleet.count()
-            return self.fleet.buffer, count.ready, count.starting
-        pool = self.service.pool
-        return pool.desired, pool.ready_count, pool.starting_count

@@ -1,12 +1,17 @@
 """The SessionBackend seam: where streamers come from.
 
 Two implementations share this interface and one contract test suite
-(`tests/orchestrator/backends/test_contract.py`): `LocalProcessBackend` (processes on
-this machine, for `ixstream up` and the sandbox) and, from a later issue, a
-`KubernetesBackend` (one pod per streamer). The shape follows Agones: streamers are
-started *before* anyone asks for them (a warm pool) and a session *claims* one; a
-claim must be atomic, so two sessions never get the same streamer (a process-local
-lock here, `resourceVersion` optimistic concurrency on Kubernetes).
+(`tests/orchestrator/backends/test_backend_contract.py`): `LocalProcessBackend`
+(processes on this machine, for `ixstream up` and the sandbox) and `KubernetesBackend`
+(one pod per streamer). The shape follows Agones: streamers are started *before* anyone
+asks for them (a warm pool) and a session *claims* one; a claim must be atomic, so two
+sessions never get the same streamer (a process-local lock here, `resourceVersion`
+optimistic concurrency on Kubernetes).
+
+Each backend comes with its warm pool behind `WarmSupply` (`factory.create_backend`
+pairs them): the local backend's is this replica's own (`orchestrator.pool.WarmPool`),
+Kubernetes' is cluster-wide (`kubernetes.pool.ClusterWarmPool`), and the session
+service cannot tell which it drives.
 
 The backend is the source of truth for streamers: `list()` after a restart returns what
 a previous orchestrator left, with the session each one is bound to.
@@ -15,7 +20,7 @@ a previous orchestrator left, with the session each one is bound to.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
@@ -170,10 +175,6 @@ class SessionBackend(abc.ABC):
     """
 
     name: str
-    #: True when several orchestrator replicas share this backend's streamers (a
-    #: cluster): a replica then knows only its own sessions, must not reap streamers bound
-    #: to sessions it does not know, and leaves the warm pool to a cluster-wide keeper.
-    shared: bool = False
 
     def pending_reason(self, streamer_id: str) -> str | None:
         """Why a started streamer still waits for a place to run (no free GPU), or None.
@@ -185,9 +186,12 @@ class SessionBackend(abc.ABC):
         people) can read it. Nothing to do where no other replica exists."""
         return None
 
+    @abc.abstractmethod
     def recorded_session_state(self, streamer_id: str) -> str | None:
-        """The session state last recorded by `annotate_session`, or None."""
-        return None
+        """The state of the session a streamer serves as this backend records it (None:
+        nothing recorded). The reaper asks it about streamers bound to a session this
+        replica does not know, and stops one only once the answer says `ending`,
+        `ended` or `failed` (`sessions/orphans.py`)."""
 
     @abc.abstractmethod
     async def open(self) -> None:
@@ -233,3 +237,65 @@ class SessionBackend(abc.ABC):
     @abc.abstractmethod
     async def delete(self, streamer_id: str) -> None:
         """Stop the streamer (graceful, then forced) and forget it. Idempotent."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFigures:
+    """Warm streamers wanted, ready and starting."""
+
+    desired: int
+    ready: int
+    starting: int
+
+
+class WarmSupply(abc.ABC):
+    """The warm pool a backend comes with: ready streamers of `profile` that a session
+    claims instead of waiting for one to start (Agones' Fleet with a buffer).
+
+    The session service drives it without knowing where it is kept: `reconcile` after
+    every dispatch, `check_health` every poll, `owns` and `adopt` from the reaper and
+    the restart recovery.
+    """
+
+    profile: StreamerProfile
+
+    @abc.abstractmethod
+    async def start(self, on_change: Callable[[], None]) -> None:
+        """Begin keeping the pool; `on_change` is called when its streamers change (the
+        session service's reconcile loop wakes on it)."""
+
+    @abc.abstractmethod
+    async def close(self, *, stop_streamers: bool) -> None:
+        """Stop keeping the pool; with `stop_streamers`, stop the warm streamers that
+        are this replica's to stop (else they stay for the next run to re-adopt)."""
+
+    @abc.abstractmethod
+    async def claim(self, profile: StreamerProfile, session_id: str) -> Streamer | None:
+        """Bind a ready streamer of `profile` to `session_id`, or None (none free, or a
+        profile the pool does not keep)."""
+
+    @abc.abstractmethod
+    def reconcile(self, *, max_sessions: int, holding: int) -> None:
+        """Start or retire warm streamers given this replica's capacity. Never blocks."""
+
+    @abc.abstractmethod
+    async def check_health(self) -> None:
+        """Drop warm streamers that died, so the next `reconcile` replaces them."""
+
+    @abc.abstractmethod
+    def owns(self, streamer: Streamer) -> bool:
+        """Whether `streamer` is the pool's (the reaper leaves it alone)."""
+
+    @abc.abstractmethod
+    async def adopt(self, streamer: Streamer) -> bool:
+        """Restart recovery: take over an unbound streamer a previous run left. False
+        when the pool will not have it (dead, another profile): it is to be reaped."""
+
+    @abc.abstractmethod
+    def figures(self) -> PoolFigures:
+        """The pool as operators see it (`/v1/pool`): cluster-wide where it is kept."""
+
+    @abc.abstractmethod
+    def kept_here(self) -> PoolFigures:
+        """The warm streamers this replica itself keeps, for its per-replica gauge
+        (summed across replicas, so a pool kept cluster-wide counts none here)."""

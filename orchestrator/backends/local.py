@@ -48,7 +48,7 @@ from orchestrator.backends.log_tail import file_log_tail
 from orchestrator.backends.streamer_command import KEY_ENV, SUBCOMMAND, streamer_command
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
-from orchestrator.sessions.states import FailureReason
+from orchestrator.sessions.states import FailureReason, SessionState
 
 log = structlog.get_logger("orchestrator.backends.local")
 
@@ -265,6 +265,11 @@ class LocalProcessBackend(SessionBackend):
 
     async def list(self) -> list[Streamer]:
         return [e.streamer for e in self._entries.values() if e.streamer.id not in self._stopping]
+
+    def recorded_session_state(self, streamer_id: str) -> str | None:
+        """`ended`, whatever the streamer: no other orchestrator shares this machine's
+        streamers, so a session the one running here does not know is over."""
+        return SessionState.ENDED.value
 
     async def observe(self, streamer_id: str) -> Observation:
         entry = self._entries.get(streamer_id)

@@ -9,11 +9,12 @@ about it along the way.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from orchestrator.backends.base import Codec, Streamer, StreamerProfile
-from orchestrator.identity import Role
+from orchestrator.identity import Principal, Role
 from orchestrator.sessions.machine import Lifecycle, Transition
 from orchestrator.sessions.states import SessionState
 from orchestrator.sessions.throughput import FrameSample
@@ -87,6 +88,21 @@ class Session:
     # lets signalling wait for a cold start instead of failing while it is `starting`.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
     settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    @classmethod
+    def new(
+        cls, principal: Principal, spec: SessionSpec, profile: StreamerProfile, now: float
+    ) -> Session:
+        """A session `principal` just asked for, `pending`, with a fresh random id."""
+        return cls(
+            id=f"s-{secrets.token_hex(8)}",
+            owner=principal.subject,
+            owner_role=principal.role,
+            spec=spec,
+            profile=profile,
+            created_at=now,
+            lifecycle=Lifecycle.begin(now),
+        )
 
     @property
     def state(self) -> SessionState:

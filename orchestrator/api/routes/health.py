@@ -30,7 +30,7 @@ async def readyz(context: Context) -> Readiness | Response:
         backend=context.backend.name,
         sessions=service.holding(),
         max_sessions=context.settings.max_sessions,
-        warm_streamers=context.warm_counts()[1],
+        warm_streamers=service.pool.figures().ready,
     )
 
 

@@ -48,7 +48,7 @@ def present(
     request: Request,
     context: AppContext,
 ) -> SessionOut:
-    issued = service.owner_token(principal, session)
+    issued = service.gate.owner_token(principal, session)
     created = utc(session.created_at)
     updated = utc(session.updated_at)
     assert created is not None
@@ -73,7 +73,7 @@ def present(
         updated_at=updated,
         ready_at=utc(session.ready_at),
         first_frame_at=utc(session.first_frame_at),
-        queue_position=service.queue_position(session.id),
+        queue_position=service.admission.position(session.id),
         start=session.start_kind,
         viewers=session.viewers,
         frames_sent=session.frames_sent,
@@ -145,9 +145,8 @@ async def list_sessions(
     """List sessions: a trainee sees their own, instructors and operators see all."""
     # Filtered on the state as presented: a session waiting for a GPU reads `pending`.
     wanted = set(state or ())
-    sessions = [
-        s for s in service.list(principal) if not wanted or shown_state(s, service) in wanted
-    ]
+    visible = service.sessions.visible(principal)
+    sessions = [s for s in visible if not wanted or shown_state(s, service) in wanted]
     items = [present(s, principal, service, request, context) for s in sessions]
     return SessionList(items=items, count=len(items))
 
@@ -166,7 +165,7 @@ async def get_session(
     request: Request,
 ) -> SessionOut:
     """Read one session, with its current queue position while pending."""
-    session = service.get(principal, session_id)
+    session = service.sessions.get(principal, session_id)
     return present(session, principal, service, request, context)
 
 
@@ -205,7 +204,7 @@ async def join_as_spectator(
     request: Request,
 ) -> SpectatorJoin:
     """Get a view-only token for a session you may see (waits out a `starting` one)."""
-    issued = await service.spectate(principal, session_id)
+    issued = await service.gate.spectate(principal, session_id)
     expires = utc(issued.expires_at)
     assert expires is not None
     return SpectatorJoin(
@@ -222,16 +221,15 @@ async def join_as_spectator(
     tags=["operations"],
     dependencies=[require_roles(Role.OPERATOR)],
 )
-async def pool_status(service: Service, context: Context) -> PoolStatus:
+async def pool_status(service: Service) -> PoolStatus:
     """The warm pool and capacity, for operators (on Kubernetes the pool is the
     cluster-wide fleet's, shared by every replica; capacity is this replica's)."""
-    desired, ready, starting = context.warm_counts()
-    pool = service.pool
+    figures = service.pool.figures()
     return PoolStatus(
-        desired=desired,
-        ready=ready,
-        starting=starting,
+        desired=figures.desired,
+        ready=figures.ready,
+        starting=figures.starting,
         holding=service.holding(),
-        free_capacity=service.free_capacity(),
-        profile=pool.profile.to_json(),
+        free_capacity=service.admission.free_capacity(),
+        profile=service.pool.profile.to_json(),
     )

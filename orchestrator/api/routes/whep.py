@@ -87,7 +87,7 @@ async def whep_offer(
             instance=request.url.path,
         )
     token = bearer_token(authorization)
-    session, claims = await service.signalling_target(session_id, token)
+    session, claims = await service.gate.signalling_target(session_id, token)
     assert session.streamer is not None
     assert session.streamer.base_url is not None
     upstream = await _forward(
@@ -107,7 +107,7 @@ async def whep_offer(
         return problem_response(
             502, "the streamer answered without a Location header", instance=request.url.path
         )
-    service.note_viewer_connected(session, claims)
+    service.gate.note_viewer_connected(session, claims)
     headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASS_THROUGH}
     headers["Location"] = f"{request.url.path.rstrip('/')}/{resource}"
     return Response(upstream.content, status_code=201, media_type=SDP, headers=headers)
@@ -131,7 +131,7 @@ async def whep_stop(
 ) -> Response:
     """End one viewer connection (WHEP session teardown)."""
     token = bearer_token(authorization)
-    session, _ = await service.signalling_target(session_id, token)
+    session, _ = await service.gate.signalling_target(session_id, token)
     assert session.streamer is not None
     assert session.streamer.base_url is not None
     upstream = await _forward(

@@ -86,7 +86,6 @@ def _profile(annotation: str) -> StreamerProfile:
 
 class KubernetesBackend(SessionBackend):
     name = "kubernetes"
-    shared = True
 
     def __init__(
         self,

@@ -57,7 +57,7 @@ async def test_a_cold_start_is_starting_until_its_streamer_is_ready(
         service = h.service
         session = await service.create(ALICE, service.default_spec(), wait=False)
         assert session.state is S.STARTING
-        assert service.owner_token(ALICE, session) is not None  # the key is known already
+        assert service.gate.owner_token(ALICE, session) is not None  # the key is known already
         await eventually(lambda: session.state is S.READY)
         assert session.start_kind == "cold"
         metrics = (await h.client.get("/metrics")).text
