@@ -34,6 +34,8 @@ PROFILE = StreamerProfile("test-pattern", None, 320, 240, 15, "h264", False, 500
 NAMESPACE = "ixstream"
 RBAC_MANIFESTS = Path(__file__).resolve().parents[2] / "k8s" / "rbac.yaml"
 ORCHESTRATOR_ROLE = "ixstream-orchestrator"
+#: The seed every test backend derives streamer keys from (a random-looking constant).
+KEY_SEED = "kS9vQ2mX7pL4tR8wZ1nB6cY3hF5dJ0gE-test-seed"
 
 
 @cache
@@ -54,10 +56,16 @@ def cluster(nodes: int, gpus: int = 1, *, ready_delay_s: float = 0.02) -> Cluste
 
 @contextlib.asynccontextmanager
 async def simulated(
-    config: ClusterConfig, tmp_path: Path, *, enforce_role: bool = True
+    config: ClusterConfig,
+    tmp_path: Path,
+    *,
+    enforce_role: bool = True,
+    grant: Grant | None = None,
 ) -> AsyncIterator[RunningSimulator]:
-    """A running simulator; `enforce_role`: only what the shipped Role allows."""
-    grant = shipped_grant() if enforce_role else None
+    """A running simulator allowing only what `grant` allows: by default the shipped
+    Role; with `enforce_role=False`, everything."""
+    if grant is None and enforce_role:
+        grant = shipped_grant()
     async with running_simulator(config, tmp_path / "kubeconfig", grant=grant) as sim:
         yield sim
 
@@ -69,6 +77,7 @@ def settings(sim: RunningSimulator, **overrides: Any) -> KubernetesSettings:
         "runtime_class_name": None,
         "stop_grace_s": 1,
         "node_lost_toleration_s": 1,
+        "streamer_key_seed": KEY_SEED,
         **overrides,
     }
     return KubernetesSettings.model_validate(values)
