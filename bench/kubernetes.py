@@ -48,6 +48,8 @@ from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 PROFILE = StreamerProfile("test-pattern", None, 1280, 720, 60, "h264", False, 8000)
 NAMESPACE = "ixstream"
+#: Shared by the replicas, as a deployment's Secret is (any strong value will do).
+KEY_SEED = "bP4nW8qZ2xK6vM1tR9cL5hY3jD7fG0sE-bench-seed"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -95,6 +97,7 @@ def settings(kubeconfig: Path, replica: str) -> KubernetesSettings:
             "namespace": NAMESPACE,
             "replica_id": replica,
             "runtime_class_name": None,
+            "streamer_key_seed": KEY_SEED,
         }
     )
 

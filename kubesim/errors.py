@@ -66,6 +66,12 @@ class Unauthorized(ApiError):  # noqa: N818 (the API reason)
     code, reason = 401, "Unauthorized"
 
 
+class Forbidden(ApiError):  # noqa: N818 (the API reason)
+    """Authenticated, but RBAC does not allow the request (see `rbac`)."""
+
+    code, reason = 403, "Forbidden"
+
+
 class NotFound(ApiError):  # noqa: N818 (the API reason)
     code, reason = 404, "NotFound"
 

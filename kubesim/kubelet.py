@@ -6,8 +6,13 @@ close) walks the pod through pod-lifecycle.md:
 1. sandbox: a pod IP from the node's pod CIDR (inside 127.0.0.0/8, so anything that
    dials it stays on this machine), `Initialized`, container `waiting:
    ContainerCreating`;
-2. container start: *simulated* (the default): `Running` and `Ready` after
-   `ready_delay_s`; *run* (the image's entrypoint is known, see `containers`): the
+2. container start: the environment is resolved first, as the kubelet does when it
+   creates the container: a `secretKeyRef` to a Secret that does not exist (yet) leaves
+   the container waiting with `CreateContainerConfigError`, retried until the Secret
+   appears (its creation wakes the wait at once; the real kubelet retries on a back-off
+   of about 10 s, but also spends longer on sandbox and image than this model does);
+   then *simulated* (the default): `Running` and `Ready` after `ready_delay_s`; *run*
+   (the image's entrypoint is known, see `containers`): the
    container's command runs as a local process with its environment, `$(VAR)`
    expansion included, and `Ready` follows its `readinessProbe` (httpGet), so a
    streamer behind a simulated pod is a real streamer at `podIP:containerPort`;
@@ -55,6 +60,10 @@ Key = tuple[str, str]
 #: an interpreter; nothing else of the simulator's environment leaks in.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 RESTART_BACKOFF_S = 1.0
+#: How often a container whose Secret or ConfigMap is missing retries without a nudge.
+CONFIG_RETRY_S = 0.5
+#: Kinds a container's environment reads; their arrival wakes containers waiting on them.
+CONFIG_KINDS = (kinds.SECRETS, kinds.CONFIGMAPS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,9 @@ class _Runtime:
     process: ContainerProcess | None = None
     task: asyncio.Task[None] | None = None
     ready: bool = False
+    #: Waiting for a Secret or ConfigMap its environment names: one nudge is queued
+    #: (a "config" command) when such an object is written in its namespace.
+    awaiting_config: bool = False
 
 
 class Kubelet:
@@ -127,7 +139,12 @@ class Kubelet:
     # --- events ----------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        if self._closed or event.kind is not kinds.PODS:
+        if self._closed:
+            return
+        if event.kind in CONFIG_KINDS and event.type != "DELETED":
+            self._nudge_waiting(event.obj["metadata"].get("namespace", ""))
+            return
+        if event.kind is not kinds.PODS:
             return
         pod = event.obj
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
@@ -156,6 +173,14 @@ class Kubelet:
             runtime.task = asyncio.get_running_loop().create_task(
                 self._run(runtime), name=f"kubelet:{key[0]}/{key[1]}"
             )
+
+    def _nudge_waiting(self, namespace: str) -> None:
+        """Wake the containers of `namespace` that wait for a Secret or ConfigMap; each
+        gets one nudge per wait, so none is left queued once its wait ends."""
+        for runtime in self._runtimes.values():
+            if runtime.awaiting_config and runtime.key[0] == namespace:
+                runtime.awaiting_config = False
+                runtime.commands.put_nowait(("config", None))
 
     def _ip_for(self, pod: Obj, node: str) -> str:
         if (pod.get("spec") or {}).get("hostNetwork"):
@@ -343,13 +368,26 @@ class Kubelet:
             f"containers with unready status: [{container['name']}]",
         )
 
-    async def _wait_command(self, rt: _Runtime, wait_s: float | None) -> tuple[str, Any] | None:
-        try:
-            return await asyncio.wait_for(rt.commands.get(), wait_s)
-        except TimeoutError:
-            return None
+    async def _wait_command(
+        self, rt: _Runtime, wait_s: float | None, *, wake_on_config: bool = False
+    ) -> tuple[str, Any] | None:
+        """The next command within `wait_s` (None: none came). A "config" nudge ends
+        the wait only with `wake_on_config`; a late one is dropped."""
+        loop = asyncio.get_running_loop()
+        deadline = None if wait_s is None else loop.time() + wait_s
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                command = await asyncio.wait_for(rt.commands.get(), remaining)
+            except TimeoutError:
+                return None
+            if command[0] != "config" or wake_on_config:
+                return command
 
     async def _simulate(self, rt: _Runtime, container: Obj, restarts: int) -> tuple[str, Any]:
+        env = await self._environment(rt, container)
+        if isinstance(env, tuple):
+            return env
         command = await self._wait_command(rt, self.config.ready_delay_s)
         if command is None:
             self._update_status(rt.key, lambda s: _running(s, container, True, restarts))
@@ -394,6 +432,8 @@ class Kubelet:
                     code, _signal = exit_status(exited.result())
                     return "exit", (code, "Completed" if code == 0 else "Error")
                 kind, detail = getter.result()
+                if kind == "config":
+                    continue  # a late nudge: the environment is already resolved
                 if kind == "stop":
                     await rt.process.stop(float(detail))
                     return "stop", None
@@ -426,7 +466,9 @@ class Kubelet:
                 self._update_status(
                     rt.key, partial(_config_error, container=container, message=str(exc))
                 )
-            command = await self._wait_command(rt, 0.5)
+            rt.awaiting_config = True
+            command = await self._wait_command(rt, CONFIG_RETRY_S, wake_on_config=True)
+            rt.awaiting_config = False
             if command is not None and command[0] in ("lost", "vanished", "stop", "evict"):
                 return command[0], command[1]
 

@@ -19,6 +19,7 @@ import uvicorn
 
 from kubesim.cluster import Cluster, ClusterConfig
 from kubesim.kubeconfig import write_kubeconfig
+from kubesim.rbac import Grant
 from kubesim.server import Simulator
 
 
@@ -49,9 +50,12 @@ async def running_simulator(
     namespace: str = "default",
     token: str | None = None,
     bookmark_interval_s: float = 5.0,
+    grant: Grant | None = None,
 ) -> AsyncIterator[RunningSimulator]:
+    """Serve `config`; with `grant`, every API request is authorized as RBAC would
+    (a Role's rules for one user), else every authenticated request is allowed."""
     cluster = Cluster(config)
-    simulator = Simulator(cluster, token, bookmark_interval_s)
+    simulator = Simulator(cluster, token, bookmark_interval_s, grant=grant)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Inherited by accepted connections: without it, h11 writing a response's head and

@@ -10,8 +10,12 @@ than the history kept, sends one ERROR event carrying a 410 `Status`, as the rea
 server does. Every error is a `Status` body (see `errors`).
 
 Requests need the bearer token written into the kubeconfig, like a real API server
-with token authentication. The simulator's own operations (add or lose nodes, evict,
-crash) live under `/_sim/`, outside the Kubernetes API.
+with token authentication. Given a `Grant` (a Role's rules and the user bound to it),
+the simulator also authorizes every resource request as RBAC would and refuses the
+others with `403 Forbidden` (see `rbac`); discovery, `/version` and health stay open,
+as they are to any authenticated user. The simulator's own operations (add or lose
+nodes, evict, crash) live under `/_sim/`, outside the Kubernetes API and never
+restricted.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +36,14 @@ from kubesim import kinds
 from kubesim.cluster import Cluster, NodeShape
 from kubesim.errors import ApiError, BadRequest, Gone, MethodNotAllowed, NotFound, Unauthorized
 from kubesim.kinds import Kind
+from kubesim.rbac import (
+    Grant,
+    RequestAttributes,
+    allows,
+    forbidden,
+    name_from_field_selector,
+    verb_of,
+)
 from kubesim.selectors import parse_field_selector, parse_label_selector
 
 DEFAULT_WATCH_TIMEOUT_S = 1800.0
@@ -82,11 +94,18 @@ class Simulator:
     """The ASGI application serving one `Cluster`."""
 
     def __init__(
-        self, cluster: Cluster, token: str | None = None, bookmark_interval_s: float = 5.0
+        self,
+        cluster: Cluster,
+        token: str | None = None,
+        bookmark_interval_s: float = 5.0,
+        *,
+        grant: Grant | None = None,
     ) -> None:
         self.cluster = cluster
         self.token = token or secrets.token_urlsafe(24)
         self.bookmark_interval_s = bookmark_interval_s
+        #: None: every authenticated request is allowed (no RBAC).
+        self.grant = grant
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         self.app = Starlette(
             routes=[
@@ -109,6 +128,13 @@ class Simulator:
         header = request.headers.get("authorization", "")
         if not secrets.compare_digest(header.encode(), f"Bearer {self.token}".encode()):
             raise Unauthorized("Unauthorized")
+
+    def _authorize(self, request: Request, target: Target) -> None:
+        if self.grant is None:
+            return
+        attributes = request_attributes(request.method, target, request.query_params.get)
+        if not allows(self.grant, attributes):
+            raise forbidden(self.grant.user, attributes)
 
     async def _body(self, request: Request) -> Any:
         raw = await request.body()
@@ -134,6 +160,7 @@ class Simulator:
             target = parse_path(path)
             if target is None:
                 raise NotFound("the server could not find the requested resource")
+            self._authorize(request, target)
             if request.query_params.get("dryRun"):
                 raise BadRequest("dryRun is not simulated by kubesim")
             return await self._dispatch(request, target)
@@ -303,6 +330,24 @@ class Simulator:
                 )
                 return _json({"crashed": name})
         raise NotFound(f"no simulator operation {request.method} /_sim/{path}")
+
+
+def request_attributes(
+    method: str, target: Target, query: Callable[[str], str | None]
+) -> RequestAttributes:
+    """What RBAC decides this request on (see `rbac`)."""
+    watch = method == "GET" and target.name is None and _bool(query("watch"))
+    name = target.name
+    if name is None and method == "GET":
+        name = name_from_field_selector(query("fieldSelector"))
+    return RequestAttributes(
+        verb=verb_of(method, has_name=target.name is not None, watch=watch),
+        group=target.kind.group,
+        resource=target.kind.plural,
+        subresource=target.subresource,
+        namespace=target.namespace,
+        name=name,
+    )
 
 
 def _bool(value: str | None) -> bool:

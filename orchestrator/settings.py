@@ -28,8 +28,9 @@ from orchestrator.key_strength import GENERATE_HINT, MIN_SECRET_BYTES, key_weakn
 class OrchestratorSettings(BaseSettings):
     # `__` nests: `IXS_ORCH_KUBERNETES__POOL_BUFFER=2` sets `kubernetes.pool_buffer`, the
     # names the manifests in k8s/ and the Helm chart set.
+    # hide_input_in_errors: a refused key or seed is never echoed in the error.
     model_config = SettingsConfigDict(
-        env_prefix="IXS_ORCH_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="IXS_ORCH_", env_nested_delimiter="__", extra="forbid", hide_input_in_errors=True
     )
 
     mode: Literal["dev", "production"] = Field(
@@ -235,6 +236,11 @@ class OrchestratorSettings(BaseSettings):
             _check_secret(self.jwt_secret.get_secret_value())
         if (self.oidc_issuer is None) != (self.oidc_jwks_url is None):
             raise ValueError("set both IXS_ORCH_OIDC_ISSUER and IXS_ORCH_OIDC_JWKS_URL, or neither")
+        if self.backend == "kubernetes" and self.kubernetes.streamer_key_seed is None:
+            raise ValueError(
+                "the kubernetes backend needs IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED, the same "
+                f"on every replica, to derive streamer keys from; {GENERATE_HINT}"
+            )
         has_key = self.jwt_secret is not None or self.oidc_jwks_url is not None
         if self.mode == "production":
             if not has_key:

@@ -27,6 +27,7 @@ from tests.k8s.chart import (
     schema_rejects,
     values,
 )
+from tests.k8s.orchestrator_pod import FROM_THE_CLUSTER
 from tests.k8s.validation import load_documents, validate_all
 
 EVERYTHING_ON = [
@@ -76,7 +77,7 @@ def test_the_rendered_orchestrator_env_is_a_valid_kubernetes_backend_configurati
             continue
         field = env["name"][len(prefix) :].lower()
         assert field in KubernetesSettings.model_fields, field
-        value = env.get("value", "from-the-cluster")
+        value = env.get("value", FROM_THE_CLUSTER)
         fields[field] = json.loads(value) if value[:1] in "[{" else value
     settings = KubernetesSettings.model_validate(fields)
     assert settings.signalling == "service"

@@ -4,19 +4,27 @@ event loop and backends that reach it through its kubeconfig, as on a real clust
 Pods here are *simulated* (Running and Ready after a few milliseconds, no process)
 unless a test asks for the streamer image to run; claims, scheduling and failures need
 no streamer behind the pod.
+
+The simulator enforces the Role we ship (`k8s/rbac.yaml`, bound to the orchestrator's
+service account) unless a test asks otherwise: every backend test thereby shows that
+the backend works with exactly those permissions, and a request outside them fails
+the test with the API server's 403.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from kubesim.cluster import ClusterConfig, NodeShape
 from kubesim.kubelet import KubeletConfig
+from kubesim.rbac import Grant, grant_from_manifests
 from kubesim.serve import RunningSimulator, running_simulator
 from orchestrator.backends.base import StreamerProfile
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
@@ -24,6 +32,17 @@ from orchestrator.backends.kubernetes.settings import KubernetesSettings
 
 PROFILE = StreamerProfile("test-pattern", None, 320, 240, 15, "h264", False, 500)
 NAMESPACE = "ixstream"
+RBAC_MANIFESTS = Path(__file__).resolve().parents[2] / "k8s" / "rbac.yaml"
+ORCHESTRATOR_ROLE = "ixstream-orchestrator"
+#: The seed every test backend derives streamer keys from (a random-looking constant).
+KEY_SEED = "kS9vQ2mX7pL4tR8wZ1nB6cY3hF5dJ0gE-test-seed"
+
+
+@cache
+def shipped_grant() -> Grant:
+    """The orchestrator's Role from `k8s/rbac.yaml`, bound to its service account."""
+    documents = [d for d in yaml.safe_load_all(RBAC_MANIFESTS.read_text()) if d]
+    return grant_from_manifests(documents, ORCHESTRATOR_ROLE)
 
 
 def cluster(nodes: int, gpus: int = 1, *, ready_delay_s: float = 0.02) -> ClusterConfig:
@@ -36,8 +55,18 @@ def cluster(nodes: int, gpus: int = 1, *, ready_delay_s: float = 0.02) -> Cluste
 
 
 @contextlib.asynccontextmanager
-async def simulated(config: ClusterConfig, tmp_path: Path) -> AsyncIterator[RunningSimulator]:
-    async with running_simulator(config, tmp_path / "kubeconfig") as sim:
+async def simulated(
+    config: ClusterConfig,
+    tmp_path: Path,
+    *,
+    enforce_role: bool = True,
+    grant: Grant | None = None,
+) -> AsyncIterator[RunningSimulator]:
+    """A running simulator allowing only what `grant` allows: by default the shipped
+    Role; with `enforce_role=False`, everything."""
+    if grant is None and enforce_role:
+        grant = shipped_grant()
+    async with running_simulator(config, tmp_path / "kubeconfig", grant=grant) as sim:
         yield sim
 
 
@@ -48,6 +77,7 @@ def settings(sim: RunningSimulator, **overrides: Any) -> KubernetesSettings:
         "runtime_class_name": None,
         "stop_grace_s": 1,
         "node_lost_toleration_s": 1,
+        "streamer_key_seed": KEY_SEED,
         **overrides,
     }
     return KubernetesSettings.model_validate(values)

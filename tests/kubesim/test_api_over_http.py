@@ -44,7 +44,9 @@ GPU_POD: dict[str, Any] = {
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[RunningSimulator]:
     async with simulated(
-        dataclasses.replace(cluster(nodes=2, gpus=2), history_size=50), tmp_path
+        dataclasses.replace(cluster(nodes=2, gpus=2), history_size=50),
+        tmp_path,
+        enforce_role=False,  # the API itself, not what the orchestrator may do with it
     ) as running:
         yield running
 

@@ -3,7 +3,9 @@
 Pods fit nodes by their GPU requests (or wait Unschedulable with kube-scheduler's
 message), become Running and Ready with a loopback pod IP, crash and get evicted on
 request, and a lost node fails and then removes its pods as the node lifecycle
-controller and taint manager would. Owner references take dependents along.
+controller and taint manager would. A container whose Secret is missing waits with
+`CreateContainerConfigError` and starts once the Secret appears. Owner references take
+dependents along, and a dependent born to an absent owner is collected.
 """
 
 from __future__ import annotations
@@ -202,6 +204,46 @@ async def test_owner_references_take_dependents_with_their_owner(cluster: Cluste
     )
     cluster.registry.delete(kinds.PODS, NS, "owner", {"gracePeriodSeconds": 0})
     await until(lambda: cluster.store.find(kinds.SECRETS, NS, "key") is None)
+
+
+async def test_a_container_waits_for_its_secret_and_starts_once_the_secret_appears(
+    cluster: Cluster,
+) -> None:
+    spec = gpu_pod("a")
+    spec["spec"]["containers"][0]["env"] = [
+        {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "a-key", "key": "key"}}}
+    ]
+    cluster.registry.create(kinds.PODS, NS, spec)
+
+    def waiting_reason() -> str | None:
+        statuses = (pod(cluster, "a") or {}).get("status", {}).get("containerStatuses") or [{}]
+        return (statuses[0].get("state", {}).get("waiting") or {}).get("reason")
+
+    await until(lambda: waiting_reason() == "CreateContainerConfigError")
+    await asyncio.sleep(0.1)  # well past ready_delay_s: still not started
+    assert phase(cluster, "a") == "Pending"
+    cluster.registry.create(
+        kinds.SECRETS, NS, {"metadata": {"name": "a-key"}, "stringData": {"key": "k"}}
+    )
+    await until(lambda: condition(pod(cluster, "a"), "Ready")["status"] == "True", 0.4)
+    assert phase(cluster, "a") == "Running"
+
+
+async def test_a_dependent_created_after_its_owner_was_deleted_is_collected(
+    cluster: Cluster,
+) -> None:
+    owner = cluster.registry.create(kinds.PODS, NS, gpu_pod("owner"))
+    ref = {"apiVersion": "v1", "kind": "Pod", "name": "owner", "uid": owner["metadata"]["uid"]}
+    cluster.registry.delete(kinds.PODS, NS, "owner", {"gracePeriodSeconds": 0})
+    await until(lambda: pod(cluster, "owner") is None)
+    cluster.registry.create(
+        kinds.SECRETS,
+        NS,
+        {"metadata": {"name": "late", "ownerReferences": [ref]}, "stringData": {"key": "k"}},
+    )
+    cluster.registry.create(kinds.SECRETS, NS, {"metadata": {"name": "free"}})
+    await until(lambda: cluster.store.find(kinds.SECRETS, NS, "late") is None)
+    assert cluster.store.find(kinds.SECRETS, NS, "free") is not None
 
 
 async def test_host_network_pods_cannot_share_a_port_on_one_node() -> None:

@@ -13,6 +13,7 @@ from orchestrator.settings import OrchestratorSettings
 
 #: What `secrets.token_urlsafe(32)` gives: the kind of key the docs tell people to make.
 STRONG = "Jx4vQp9LmZ2sTn7RcW1yHb6KdF8gAe3Uo5iMtVwXqYs"
+SEED = "Rm8cT2wQ6zK1vN9xB4hL7pY3fD5gJ0sAe-seed"
 
 
 def test_production_refuses_to_start_without_a_key_or_an_issuer() -> None:
@@ -136,6 +137,7 @@ def test_the_kubernetes_backend_and_its_nested_settings_are_read_from_the_enviro
         "IXS_ORCH_KUBERNETES__NODE_SELECTOR": '{"pool": "gpu"}',
         "IXS_ORCH_KUBERNETES__TURN_URIS": '["turn:turn.example.org:3478?transport=udp"]',
         "IXS_ORCH_KUBERNETES__TURN_SECRET": "coturn-static-auth-secret",
+        "IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED": SEED,
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -150,6 +152,27 @@ def test_the_kubernetes_backend_and_its_nested_settings_are_read_from_the_enviro
     assert kube.turn_uris == ["turn:turn.example.org:3478?transport=udp"]
     assert kube.turn_secret is not None
     assert kube.turn_secret.get_secret_value() == "coturn-static-auth-secret"
+    assert kube.streamer_key_seed is not None
+    assert kube.streamer_key_seed.get_secret_value() == SEED
+
+
+def test_the_kubernetes_backend_refuses_to_start_without_a_streamer_key_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IXS_ORCH_BACKEND", "kubernetes")
+    with pytest.raises(ValidationError, match="STREAMER_KEY_SEED, the same on every replica"):
+        OrchestratorSettings()
+
+
+@pytest.mark.parametrize("weak", ["changeme", "s" * 40, "abcdefghijklmnopqrstuvwxyz0123456789"])
+def test_a_weak_streamer_key_seed_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv("IXS_ORCH_BACKEND", "kubernetes")
+    monkeypatch.setenv("IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED", weak)
+    with pytest.raises(ValidationError, match="STREAMER_KEY_SEED") as refused:
+        OrchestratorSettings()
+    assert weak not in str(refused.value)
 
 
 def test_an_unknown_kubernetes_setting_is_refused_rather_than_ignored(

@@ -2,13 +2,18 @@
 
 The cluster is the source of truth (DESIGN.md §3): each streamer is a pod whose labels
 and annotations say what it is (profile), whom it serves (session) and who claimed it;
-its token key is a Secret the pod owns. The backend keeps no state of its own beyond a
-watch cache, so an orchestrator that restarts, or a second replica beside it, rebuilds
-the same view from one list and a watch (`cache`).
+its token key is derived from its name and the shared seed (`keys`), so it is never
+read back from the cluster. The backend keeps no state of its own beyond a watch cache
+of pods, so an orchestrator that restarts, or a second replica beside it, rebuilds the
+same view from one list and a watch (`cache`). It never reads a Secret: the Role it
+needs (`k8s/rbac.yaml`) may only create them.
 
-- spawn: a key Secret, then the pod (`generateName`), then the Secret's owner
-  reference (so garbage collection deletes it with the pod); in `service` signalling
-  mode a per-pod Service owned by the pod too.
+- spawn: the pod, under a name chosen here (the `generateName` pattern; another on a
+  409 AlreadyExists), then its key Secret `<pod>-key`, owned by the pod from birth so
+  garbage collection deletes it with the pod (the kubelet starts the container once the
+  Secret exists); in `service` signalling mode a per-pod Service owned by the pod too.
+  A failed Secret create deletes the pod. The pair is shielded from cancellation, so a
+  pod is never left waiting for a key nobody will create.
 - wait_ready: follows the pod through the watch: Ready → ready; a terminal state
   (crash, eviction, node lost, image pull error) → `StreamerStartError` with the
   reason and the container log's tail; `Unschedulable` (no free GPU) → keeps waiting,
@@ -27,7 +32,6 @@ the same view from one list and a watch (`cache`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import secrets
@@ -51,6 +55,7 @@ from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.cache import Informer
 from orchestrator.backends.kubernetes.claims import Claimer, ClaimOutcome, ClaimPolicy
 from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
+from orchestrator.backends.kubernetes.keys import streamer_key
 from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.backends.kubernetes.status import (
@@ -66,7 +71,7 @@ from orchestrator.backends.kubernetes.turn import ice_servers, ice_servers_env, 
 from orchestrator.backends.kubernetes.warm_index import WarmIndex
 from orchestrator.backends.log_tail import log_tail_detail
 from orchestrator.clock import Clock, SystemClock
-from orchestrator.errors import BackendError, StreamerStartError
+from orchestrator.errors import BackendError, ConfigurationError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
 
 log = structlog.get_logger("orchestrator.backends.kubernetes")
@@ -77,6 +82,8 @@ SESSION_STATE_ANNOTATION = "ixstream.io/session-state"
 SESSION_REASON_ANNOTATION = "ixstream.io/session-reason"
 DELETE_WAIT_MARGIN_S = 10.0
 FORCED_DELETE_WAIT_S = 5.0
+#: Pod names tried per spawn: a taken name (409 AlreadyExists) is one chance in 27^5.
+NAME_ATTEMPTS = 5
 
 
 @lru_cache(maxsize=256)
@@ -93,26 +100,22 @@ class KubernetesBackend(SessionBackend):
         clock: Clock | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
+        if settings.streamer_key_seed is None:
+            raise ConfigurationError(
+                "the kubernetes backend needs streamer_key_seed to derive streamer keys from"
+            )
         self.settings = settings
+        self._seed = settings.streamer_key_seed.get_secret_value()
         self.metrics = KubernetesMetrics(registry)
         self._clock = clock or SystemClock()
         self._client = KubeClient(settings)
         self._pods = Informer(
             self._client,
-            "pods",
             m.managed_selector(settings),
             self._on_pod,
             on_relist=self.metrics.relists.inc,
             transform=slim_pod,
         )
-        self._secrets = Informer(
-            self._client,
-            "secrets",
-            m.managed_selector(settings, "streamer-key"),
-            self._on_secret,
-            transform=slim_secret,
-        )
-        self._pod_by_secret: dict[str, str] = {}
         self._http: httpx.AsyncClient | None = None
         self._replica = settings.replica_id or socket.gethostname()
         self._warm = WarmIndex()  # profile hash -> ready warm pod names
@@ -135,7 +138,6 @@ class KubernetesBackend(SessionBackend):
     async def open(self) -> None:
         await self._client.open()
         try:
-            await self._secrets.start()
             await self._pods.start()
         except BaseException:
             await self.close()
@@ -153,7 +155,6 @@ class KubernetesBackend(SessionBackend):
         if self._deleting:
             await asyncio.gather(*self._deleting.values(), return_exceptions=True)
         await self._pods.close()
-        await self._secrets.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -162,43 +163,58 @@ class KubernetesBackend(SessionBackend):
     # --- SessionBackend ----------------------------------------------------------------
 
     async def spawn(self, profile: StreamerProfile, session_id: str | None) -> Streamer:
-        key = secrets.token_urlsafe(32)
-        try:
-            secret = await self._client.create_secret(m.key_secret(self.settings, key))
-        except KubeApiError as exc:
-            raise StreamerStartError(FailureReason.SPAWN_FAILED, f"key secret: {exc}") from exc
-        secret_name = secret["metadata"]["name"]
-        self._secrets.add_if_absent(secret)
-        manifest = m.streamer_pod(
-            self.settings,
-            profile,
-            session_id,
-            key_secret_name=secret_name,
-            ice_servers_json=self._ice_servers(session_id or secret_name),
-            streamer_id=secrets.token_hex(5) if self.settings.signalling == "service" else None,
+        # Shielded: a caller that stops waiting does not leave a pod without its key.
+        task = asyncio.get_running_loop().create_task(
+            self._spawn(profile, session_id), name="spawn"
         )
+        return await asyncio.shield(task)
+
+    async def _spawn(self, profile: StreamerProfile, session_id: str | None) -> Streamer:
+        pod = await self._create_pod(profile, session_id)
+        name = pod["metadata"]["name"]
         try:
-            pod = await self._client.create_pod(manifest)
+            await self._client.create_secret(m.key_secret(self.settings, pod, self._key(name)))
         except KubeApiError as exc:
-            with contextlib.suppress(KubeApiError):
-                await self._client.delete_secret(secret_name)
-            raise StreamerStartError(
-                FailureReason.SPAWN_FAILED, f"the API refused the streamer pod: {exc}"
-            ) from exc
+            with contextlib.suppress(BackendError):
+                await self._request_delete(name, 0)  # its container never started
+            raise StreamerStartError(FailureReason.SPAWN_FAILED, f"key secret: {exc}") from exc
         self._pods.add_if_absent(pod)
-        await self._adopt_dependents(pod, secret_name)
-        log.info("streamer.spawned", streamer=pod["metadata"]["name"], session=session_id)
+        if self.settings.signalling == "service":
+            await self._create_service(pod)
+        log.info("streamer.spawned", streamer=name, session=session_id)
         return self._view(pod)
 
-    async def _adopt_dependents(self, pod: Pod, secret_name: str) -> None:
-        owner = {"metadata": {"ownerReferences": [m.owner_reference(pod)]}}
+    async def _create_pod(self, profile: StreamerProfile, session_id: str | None) -> Pod:
+        """Create the streamer pod under a fresh name; another name if it is taken."""
+        taken: KubeApiError | None = None
+        for _ in range(NAME_ATTEMPTS):
+            name = m.streamer_pod_name(self.settings, _name_suffix())
+            manifest = m.streamer_pod(
+                self.settings,
+                profile,
+                session_id,
+                name=name,
+                ice_servers_json=self._ice_servers(session_id or name),
+                streamer_id=secrets.token_hex(5) if self.settings.signalling == "service" else None,
+            )
+            try:
+                return await self._client.create_pod(manifest)
+            except KubeApiError as exc:
+                if exc.reason != "AlreadyExists":
+                    raise StreamerStartError(
+                        FailureReason.SPAWN_FAILED, f"the API refused the streamer pod: {exc}"
+                    ) from exc
+                taken = exc
+        raise StreamerStartError(
+            FailureReason.SPAWN_FAILED, f"{NAME_ATTEMPTS} pod names in a row were taken: {taken}"
+        )
+
+    async def _create_service(self, pod: Pod) -> None:
         try:
-            await self._client.merge_patch_secret(secret_name, owner)
-            if self.settings.signalling == "service":
-                await self._client.create_service(m.streamer_service(self.settings, pod))
+            await self._client.create_service(m.streamer_service(self.settings, pod))
         except KubeApiError as exc:
-            # The pod still works; an orphaned Secret is removed by `reap_orphans`.
-            log.warning("streamer.adopt_failed", streamer=pod["metadata"]["name"], error=str(exc))
+            # The pod still works through its IP; the Service would only add a name.
+            log.warning("streamer.service_failed", streamer=pod["metadata"]["name"], error=str(exc))
 
     def _ice_servers(self, subject: str) -> str:
         turn = None
@@ -375,24 +391,6 @@ class KubernetesBackend(SessionBackend):
             return None
         return (pod["metadata"].get("annotations") or {}).get(SESSION_STATE_ANNOTATION)
 
-    async def reap_orphans(self, min_age_s: float = 60.0) -> int:
-        """Delete key Secrets whose pod is gone (a spawn interrupted between the two
-        creates, or a cluster without garbage collection); returns how many."""
-        in_use = {
-            (p["metadata"].get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION)
-            for p in self._pods.objects.values()
-        }
-        now = self._clock.now()
-        reaped = 0
-        for name, secret in list(self._secrets.objects.items()):
-            created = parse_time(secret["metadata"].get("creationTimestamp")) or now
-            if name in in_use or now - created < min_age_s:
-                continue
-            with contextlib.suppress(KubeApiError):
-                await self._client.delete_secret(name)
-                reaped += 1
-        return reaped
-
     # --- internals ---------------------------------------------------------------------
 
     def _on_pod(self, event_type: str, pod: Pod) -> None:
@@ -402,39 +400,16 @@ class KubernetesBackend(SessionBackend):
         labels = meta.get("labels") or {}
         if event_type == "DELETED" or labels.get(m.STATE) != m.WARM:
             self._claims.settle(name)
-        secret_name = (meta.get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION, "")
         if event_type == "DELETED":
             self._views.pop(name, None)
             self._counted_fates.discard(name)
-            self._pod_by_secret.pop(secret_name, None)
-        else:
-            self._pod_by_secret[secret_name] = name
         profile = labels.get(m.PROFILE, "")
-        warm = (
-            event_type != "DELETED"
-            and labels.get(m.STATE) == m.WARM
-            and is_ready(pod)
-            and self._key_for(pod) is not None
-        )
+        warm = event_type != "DELETED" and labels.get(m.STATE) == m.WARM and is_ready(pod)
         self._warm.set(profile, name, warm)
 
-    def _on_secret(self, event_type: str, secret: Pod) -> None:
-        """A key that arrives after its pod (two watches, no order between them) makes
-        the pod claimable: re-read the pod."""
-        pod_name = self._pod_by_secret.get(secret["metadata"]["name"])
-        pod = self._pods.objects.get(pod_name or "")
-        if pod is not None:
-            self._on_pod("MODIFIED", pod)
-
-    def _key_for(self, pod: Pod) -> str | None:
-        secret_name = (pod["metadata"].get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION)
-        secret = self._secrets.objects.get(secret_name or "")
-        if secret is None:
-            return None
-        raw = (secret.get("data") or {}).get(m.SECRET_KEY_FIELD)
-        if raw is None:
-            return None
-        return base64.b64decode(raw).decode()
+    def _key(self, pod_name: str) -> str:
+        """The pod's key: derived, the same on every replica (`keys`)."""
+        return streamer_key(self._seed, pod_name)
 
     def _base_url(self, pod: Pod) -> str:
         if self.settings.signalling == "service":
@@ -455,15 +430,14 @@ class KubernetesBackend(SessionBackend):
         view = Streamer(
             id=meta["name"],
             profile=_profile(annotations[m.PROFILE_ANNOTATION]),
-            key=self._key_for(pod) or "",
+            key=self._key(meta["name"]),
             phase=StreamerPhase.READY if ready or pod_fate(pod) else StreamerPhase.STARTING,
             session_id=annotations.get(m.SESSION_ANNOTATION),
             base_url=self._base_url(pod) if ready else None,
             created_at=parse_time(meta.get("creationTimestamp")) or self._clock.now(),
             ready_at=ready_since(pod),
         )
-        if view.key:
-            self._views[meta["name"]] = (meta["resourceVersion"], view)
+        self._views[meta["name"]] = (meta["resourceVersion"], view)
         return view
 
     async def _delete(self, streamer_id: str) -> None:
@@ -486,10 +460,7 @@ class KubernetesBackend(SessionBackend):
             await self._request_delete(streamer_id, 0)
             if not await self._gone(streamer_id, FORCED_DELETE_WAIT_S):
                 raise BackendError(f"streamer pod {streamer_id} survived a forced delete")
-        secret_name = (pod["metadata"].get("annotations") or {}).get(m.KEY_SECRET_ANNOTATION)
-        if secret_name:
-            with contextlib.suppress(KubeApiError):
-                await self._client.delete_secret(secret_name)
+        # Its key Secret (and Service) follow through garbage collection: owned by the pod.
         log.info("streamer.deleted", streamer=streamer_id)
 
     async def _request_delete(self, streamer_id: str, grace: int | None) -> None:
@@ -535,11 +506,6 @@ def slim_pod(pod: Pod) -> Pod:
     return {"metadata": meta, "spec": spec, "status": pod.get("status") or {}}
 
 
-def slim_secret(secret: Pod) -> Pod:
-    """Only the key and what identifies the Secret."""
-    meta = secret["metadata"]
-    kept = {k: meta[k] for k in ("name", "resourceVersion", "creationTimestamp") if k in meta}
-    return {
-        "metadata": kept,
-        "data": {k: v for k, v in (secret.get("data") or {}).items() if k == m.SECRET_KEY_FIELD},
-    }
+def _name_suffix() -> str:
+    """What `generateName` would append: 5 random characters of its alphabet."""
+    return "".join(secrets.choice(m.NAME_SUFFIX_ALPHABET) for _ in range(m.NAME_SUFFIX_LENGTH))

@@ -1,4 +1,4 @@
-"""A list-then-watch cache of one kind of object: client-go's informer, reduced.
+"""A list-then-watch cache of the backend's pods: client-go's informer, reduced.
 
 `start()` lists (the returned `resourceVersion` is the cache's starting point) and
 starts a watch from there; each event updates the cache and wakes whoever waits on that
@@ -36,14 +36,12 @@ class Informer:
     def __init__(
         self,
         client: KubeClient,
-        plural: str,
         selector: str,
         on_event: Callable[[str, Obj], None] | None = None,
         on_relist: Callable[[], None] | None = None,
         transform: Callable[[Obj], Obj] | None = None,
     ) -> None:
         self._client = client
-        self._plural = plural
         self._selector = selector
         self._on_event = on_event
         self._on_relist = on_relist
@@ -57,7 +55,7 @@ class Informer:
     async def start(self) -> None:
         await self._list()
         self._task = asyncio.get_running_loop().create_task(
-            self._watch_forever(), name=f"informer:{self._plural}"
+            self._watch_forever(), name="informer:pods"
         )
 
     async def close(self) -> None:
@@ -113,11 +111,7 @@ class Informer:
     # --- list and watch ---------------------------------------------------------------
 
     async def _list(self) -> None:
-        listing = await (
-            self._client.list_pods(self._selector)
-            if self._plural == "pods"
-            else self._client.list_secrets(self._selector)
-        )
+        listing = await self._client.list_pods(self._selector)
         fresh = {item["metadata"]["name"]: item for item in listing.get("items") or []}
         for name in [n for n in self.objects if n not in fresh]:
             self.apply("DELETED", self.objects[name])
@@ -131,7 +125,7 @@ class Informer:
         failures = 0
         while True:
             try:
-                async for event in self._client.watch(self._plural, self._selector, self._version):
+                async for event in self._client.watch_pods(self._selector, self._version):
                     failures = 0
                     obj = event["object"]
                     self._version = str(obj["metadata"]["resourceVersion"])
@@ -142,10 +136,10 @@ class Informer:
                 await asyncio.sleep(RESUME_PAUSE_S)
             except KubeApiError as exc:
                 if exc.status == 410:
-                    log.info("informer.relist", kind=self._plural, reason=exc.message)
+                    log.info("informer.relist", reason=exc.message)
                 else:  # 401/403/5xx: keep trying, from a fresh list, and say so loudly
                     failures += 1
-                    log.error("informer.watch_refused", kind=self._plural, error=str(exc))
+                    log.error("informer.watch_refused", error=str(exc))
                     await asyncio.sleep(min(MAX_BACKOFF_S, 0.1 * 2**failures))
                 self.relists += 1
                 if self._on_relist is not None:
@@ -154,9 +148,7 @@ class Informer:
             except (aiohttp.ClientError, TimeoutError, ConnectionError, ValueError) as exc:
                 failures += 1
                 delay = min(MAX_BACKOFF_S, 0.1 * 2**failures)
-                log.warning(
-                    "informer.watch_failed", kind=self._plural, error=repr(exc), retry_in_s=delay
-                )
+                log.warning("informer.watch_failed", error=repr(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
 
     async def _relist_with_backoff(self) -> None:
@@ -168,5 +160,5 @@ class Informer:
             except (aiohttp.ClientError, TimeoutError, ConnectionError, KubeApiError) as exc:
                 failures += 1
                 delay = min(MAX_BACKOFF_S, 0.1 * 2**failures)
-                log.warning("informer.list_failed", kind=self._plural, error=repr(exc))
+                log.warning("informer.list_failed", error=repr(exc))
                 await asyncio.sleep(delay)

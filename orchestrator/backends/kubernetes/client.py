@@ -164,41 +164,12 @@ class KubeClient:
         finally:
             response.release()
 
-    # --- secrets and services ---------------------------------------------------------------
+    # --- secrets and services (created only: never read back, gone with their pod) ----------
 
     async def create_secret(self, body: Obj) -> Obj:
         return await self._json(
             self.core.create_namespaced_secret(
                 self.namespace, body, _preload_content=False, _request_timeout=self._timeout()
-            )
-        )
-
-    async def merge_patch_secret(self, name: str, body: Obj) -> Obj:
-        return await self._json(
-            self.core.patch_namespaced_secret(
-                name,
-                self.namespace,
-                body,
-                _content_type=MERGE_PATCH,
-                _preload_content=False,
-                _request_timeout=self._timeout(),
-            )
-        )
-
-    async def delete_secret(self, name: str) -> Obj:
-        return await self._json(
-            self.core.delete_namespaced_secret(
-                name, self.namespace, _preload_content=False, _request_timeout=self._timeout()
-            )
-        )
-
-    async def list_secrets(self, selector: str) -> Obj:
-        return await self._json(
-            self.core.list_namespaced_secret(
-                self.namespace,
-                label_selector=selector,
-                _preload_content=False,
-                _request_timeout=self._timeout(),
             )
         )
 
@@ -234,18 +205,14 @@ class KubeClient:
 
     # --- watching -------------------------------------------------------------------------
 
-    async def watch(self, plural: str, selector: str, resource_version: str) -> AsyncIterator[Obj]:
-        """Watch events after `resource_version` until the server ends the stream.
+    async def watch_pods(self, selector: str, resource_version: str) -> AsyncIterator[Obj]:
+        """Watch pod events after `resource_version` until the server ends the stream.
 
         A `410 Gone` (as an ERROR event, the API server's way, or as an HTTP status)
         raises `KubeApiError(410)`: the caller must list again (api-concepts.md,
         "Efficient detection of changes").
         """
-        method = {
-            "pods": self.core.list_namespaced_pod,
-            "secrets": self.core.list_namespaced_secret,
-        }[plural]
-        response: aiohttp.ClientResponse = await method(
+        response: aiohttp.ClientResponse = await self.core.list_namespaced_pod(
             self.namespace,
             label_selector=selector,
             watch=True,

@@ -14,8 +14,8 @@ claims from it. The keeper, each period:
 - retires surplus ready pods safely: it first flips the pod from `warm` to `retiring`
   with the resourceVersion it read, so a claim racing for the same pod either wins
   (and the retirement backs off with 409) or loses; only then deletes it;
-- reaps warm pods that can no longer serve (crashed, evicted, node lost) and key
-  Secrets left without a pod.
+- reaps warm pods that can no longer serve (crashed, evicted, node lost, or still
+  waiting for a key Secret that never came, `KEY_WAIT_S` after creation).
 
 Pods pending for lack of a GPU count as starting: the pool does not pile up more pods
 the scheduler cannot place.
@@ -34,7 +34,7 @@ from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.client import KubeApiError
 from orchestrator.backends.kubernetes.lease import LeaderLease
-from orchestrator.backends.kubernetes.status import is_ready, pod_fate
+from orchestrator.backends.kubernetes.status import is_ready, key_never_came, pod_fate
 from orchestrator.errors import OrchestratorError
 from orchestrator.tasks import TaskOwner
 
@@ -42,7 +42,9 @@ log = structlog.get_logger("orchestrator.backends.kubernetes.fleet")
 
 RETIRING = "retiring"
 MAX_BACKOFF_S = 30.0
-ORPHAN_SWEEP_ROUNDS = 30
+#: A pod's key Secret is created one request after the pod; a warm pod still without it
+#: after this long lost its creator in between, and would hold its GPU forever. Seconds.
+KEY_WAIT_S = 60.0
 
 
 def fleet_target(*, bound: int, buffer: int, minimum: int, maximum: int) -> int:
@@ -90,7 +92,6 @@ class WarmFleet:
         self._loop: asyncio.Task[None] | None = None
         self._failures = 0
         self._next_start_at = 0.0
-        self._rounds = 0
         self._retiring: set[str] = set()
         self.leader = False
 
@@ -118,6 +119,7 @@ class WarmFleet:
     def count(self) -> FleetCount:
         ready = starting = bound = 0
         dead = []
+        now = self._backend.clock.now()
         for name, pod in self._backend.pods().items():
             labels = pod["metadata"].get("labels") or {}
             if labels.get(m.PROFILE) != self._hash or pod["metadata"].get("deletionTimestamp"):
@@ -127,7 +129,7 @@ class WarmFleet:
             if state == m.BOUND:
                 bound += fate is None
             elif state == m.WARM:
-                if fate is not None:
+                if fate is not None or key_never_came(pod, now, KEY_WAIT_S):
                     dead.append(name)
                 elif is_ready(pod):
                     ready += 1
@@ -147,9 +149,6 @@ class WarmFleet:
         self.leader = await self._lease.try_acquire_or_renew()
         if not self.leader:
             return count
-        self._rounds += 1
-        if self._rounds % ORPHAN_SWEEP_ROUNDS == 0:
-            await self._backend.reap_orphans()
         for name in count.dead:
             log.info("fleet.reap_dead", streamer=name)
             self._tasks.spawn(self._backend.delete(name), name="reap")

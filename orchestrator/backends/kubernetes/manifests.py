@@ -12,9 +12,12 @@ view: the streamer profile, the bound session, who claimed it and when. The labe
 - `ixstream.io/session`: the bound session id, when it is a valid label value
   (orchestrator ids `s-<hex>` always are), for `kubectl get pods -l`.
 
-The key a streamer verifies session tokens with lives in its own Secret (created first,
-referenced by `secretKeyRef`, then owned by the pod so garbage collection removes it
-with the pod): never in the pod spec, where anyone who may read pods would see it.
+The key a streamer verifies session tokens with is derived from the pod's name
+(`keys`) and handed to the container through its own Secret `<pod>-key`
+(`secretKeyRef`): never in the pod spec, where anyone who may read pods would see it.
+The pod's name is chosen by the backend, so the Secret can be created after the pod,
+already owned by it (garbage-collection.md): it never exists without its owner and goes
+when the pod goes. The kubelet holds the container back until the Secret exists.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ STREAMER_ID = "ixstream.io/streamer-id"
 
 PROFILE_ANNOTATION = "ixstream.io/profile"
 SESSION_ANNOTATION = "ixstream.io/session-id"
-KEY_SECRET_ANNOTATION = "ixstream.io/key-secret"
 CLAIMED_BY_ANNOTATION = "ixstream.io/claimed-by"
 CLAIMED_AT_ANNOTATION = "ixstream.io/claimed-at"
 
@@ -49,6 +51,12 @@ WARM, BOUND = "warm", "bound"
 MANAGER = "ixstream-orchestrator"
 CONTAINER = "streamer"
 SECRET_KEY_FIELD = "key"
+#: The random part of a pod name: what `generateName` appends (5 characters, from
+#: apimachinery's alphabet of consonants and digits that spell no words).
+NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+NAME_SUFFIX_LENGTH = 5
+#: `generateName` keeps a prefix to 58 characters, so the name fits a DNS label.
+MAX_NAME_PREFIX = 63 - NAME_SUFFIX_LENGTH
 UNREACHABLE_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
 
 
@@ -90,14 +98,26 @@ def session_labels(session_id: str | None) -> dict[str, str]:
     return labels
 
 
-def key_secret(settings: KubernetesSettings, key: str) -> Manifest:
-    """The Secret holding one streamer's token key (created before its pod)."""
+def streamer_pod_name(settings: KubernetesSettings, suffix: str) -> str:
+    """A streamer pod's name: what `generateName` would make, chosen client-side so
+    that the key and its Secret's name are known before the pod is created."""
+    return f"{settings.instance}-streamer-"[:MAX_NAME_PREFIX] + suffix
+
+
+def key_secret_name(pod_name: str) -> str:
+    return f"{pod_name}-key"
+
+
+def key_secret(settings: KubernetesSettings, pod: Manifest, key: str) -> Manifest:
+    """The Secret holding one streamer's token key, created after its pod and owned by
+    it from birth (`pod` is the API's answer to the create: it carries the uid)."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "generateName": f"{settings.instance}-streamer-key-",
+            "name": key_secret_name(pod["metadata"]["name"]),
             "labels": base_labels(settings, "streamer-key"),
+            "ownerReferences": [owner_reference(pod)],
         },
         "type": "Opaque",
         "data": {SECRET_KEY_FIELD: base64.b64encode(key.encode()).decode()},
@@ -105,9 +125,16 @@ def key_secret(settings: KubernetesSettings, key: str) -> Manifest:
 
 
 def owner_reference(pod: Manifest) -> Manifest:
-    """Make an object a dependent of `pod` (garbage-collection.md)."""
+    """Make an object a dependent of `pod` (garbage-collection.md). Not blocking the
+    owner's deletion: a pod must go at once, its dependents in the background."""
     meta = pod["metadata"]
-    return {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "blockOwnerDeletion": False,
+    }
 
 
 def streamer_args(
@@ -157,25 +184,23 @@ def streamer_pod(
     profile: StreamerProfile,
     session_id: str | None,
     *,
-    key_secret_name: str,
+    name: str,
     ice_servers_json: str,
     streamer_id: str | None = None,
 ) -> Manifest:
-    """One streamer pod: GPU request, scheduling constraints, hardening, probes."""
+    """One streamer pod named `name` (`streamer_pod_name`): GPU request, scheduling
+    constraints, hardening, probes; its key from the Secret `key_secret_name(name)`."""
     labels = {**base_labels(settings), **session_labels(session_id), PROFILE: profile_hash(profile)}
     if streamer_id is not None:
         labels[STREAMER_ID] = streamer_id
-    annotations = {
-        PROFILE_ANNOTATION: json.dumps(profile.to_json(), sort_keys=True),
-        KEY_SECRET_ANNOTATION: key_secret_name,
-    }
+    annotations = {PROFILE_ANNOTATION: json.dumps(profile.to_json(), sort_keys=True)}
     if session_id is not None:
         annotations[SESSION_ANNOTATION] = session_id
     env: list[Manifest] = [
         {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
         {
             "name": KEY_ENV,
-            "valueFrom": {"secretKeyRef": {"name": key_secret_name, "key": SECRET_KEY_FIELD}},
+            "valueFrom": {"secretKeyRef": {"name": key_secret_name(name), "key": SECRET_KEY_FIELD}},
         },
         {"name": ICE_ENV, "value": ice_servers_json},
     ]
@@ -242,7 +267,7 @@ def streamer_pod(
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
-            "generateName": f"{settings.instance}-streamer-",
+            "name": name,
             "labels": labels,
             "annotations": annotations,
         },

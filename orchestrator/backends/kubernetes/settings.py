@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from orchestrator.key_strength import GENERATE_HINT, MIN_SECRET_BYTES, key_weakness
 
 
 class IceServerSettings(BaseModel):
@@ -26,7 +28,8 @@ class IceServerSettings(BaseModel):
 
 
 class KubernetesSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a refused seed is never echoed in the error.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     # --- the API server
     kubeconfig: Path | None = Field(
@@ -47,6 +50,16 @@ class KubernetesSettings(BaseModel):
     request_timeout_s: float = Field(10.0, gt=0, description="Per API request, seconds.")
     watch_timeout_s: int = Field(
         300, ge=10, description="Server-side watch timeout before re-watching, seconds."
+    )
+
+    # --- streamer keys
+    streamer_key_seed: SecretStr | None = Field(
+        None,
+        description=f"What each streamer's token key is derived from: HMAC-SHA256 of the "
+        f"pod name (`keys`), so every replica, and a restarted one, knows every key without "
+        f"reading a Secret. At least {MIN_SECRET_BYTES} random bytes, the same on every "
+        "replica; required with the kubernetes backend. A new seed invalidates the keys of "
+        "running streamers: drain the warm pool before rotating it.",
     )
 
     # --- the pod
@@ -160,6 +173,14 @@ class KubernetesSettings(BaseModel):
     lease_duration_s: float = Field(
         15.0, gt=0, description="Leader lease of the pool loop: one replica keeps the pool."
     )
+
+    @field_validator("streamer_key_seed")
+    @classmethod
+    def _refuse_a_weak_seed(cls, seed: SecretStr | None) -> SecretStr | None:
+        weakness = None if seed is None else key_weakness(seed.get_secret_value())
+        if weakness is not None:
+            raise ValueError(f"IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED {weakness}; {GENERATE_HINT}")
+        return seed
 
     @model_validator(mode="after")
     def _check_turn(self) -> KubernetesSettings:

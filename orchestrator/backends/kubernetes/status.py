@@ -12,7 +12,12 @@ properties"):
   `DisruptionTarget` condition (taint manager, eviction API, preemption), a terminated
   container (exit code, with the signal for codes above 128, as kubelet reports a
   SIGKILL as 137), image pull and container config errors, and `deletionTimestamp`:
-  the streamer is gone or going, with that reason.
+  the streamer is gone or going, with that reason;
+- except the one config error that is part of starting: the backend creates the pod's
+  key Secret right after the pod, so the kubelet may find it missing for a moment
+  (`CreateContainerConfigError`, `secret "<pod>-key" not found`) and starts the
+  container once it exists. That is `awaiting_key`, not a fate; a pod that waits for
+  its key much longer (its creator died between the two creates) is `key_never_came`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from orchestrator.backends.kubernetes.manifests import key_secret_name
 from orchestrator.sessions.states import FailureReason
 
 Pod = dict[str, Any]
@@ -138,7 +144,7 @@ def pod_fate(pod: Pod) -> PodFate | None:
             extra = f" ({reason})" if reason and reason not in ("Error", "Completed") else ""
             return PodFate(fate, f"streamer {name} {exit_detail(code)}{extra}")
         waiting = (state.get("waiting") or {}).get("reason", "")
-        if waiting in _FATAL_WAITING:
+        if waiting in _FATAL_WAITING and not _waits_for_own_key(name, state):
             message = (state.get("waiting") or {}).get("message", "")
             return PodFate(_FATAL_WAITING[waiting], f"pod {name}: {waiting}: {message}")
     if status.get("phase") in ("Failed", "Succeeded"):
@@ -148,6 +154,29 @@ def pod_fate(pod: Pod) -> PodFate | None:
     if pod["metadata"].get("deletionTimestamp"):
         return PodFate(Fate.TERMINATING, f"pod {name} is being deleted")
     return None
+
+
+def _waits_for_own_key(name: str, state: dict[str, Any]) -> bool:
+    waiting = state.get("waiting") or {}
+    return waiting.get("reason") == "CreateContainerConfigError" and (
+        f'secret "{key_secret_name(name)}" not found' in str(waiting.get("message", ""))
+    )
+
+
+def awaiting_key(pod: Pod) -> bool:
+    """The kubelet holds the container back until the pod's key Secret exists."""
+    name = pod["metadata"]["name"]
+    return any(
+        _waits_for_own_key(name, c.get("state") or {})
+        for c in (pod.get("status") or {}).get("containerStatuses") or []
+    )
+
+
+def key_never_came(pod: Pod, now: float, wait_s: float) -> bool:
+    """Still awaiting its key `wait_s` after creation: the spawn that made it died
+    between creating the pod and its Secret, and nobody else will create the Secret."""
+    created = parse_time(pod["metadata"].get("creationTimestamp"))
+    return awaiting_key(pod) and created is not None and now - created >= wait_s
 
 
 def parse_time(value: str | None) -> float | None:

@@ -25,7 +25,15 @@ from orchestrator.backends.kubernetes.manifests import profile_hash
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.identity import Role
 from orchestrator.sessions.states import SessionState
-from tests.kubesim.harness import NAMESPACE, PROFILE, admin, cluster, opened, simulated
+from tests.kubesim.harness import (
+    NAMESPACE,
+    PROFILE,
+    admin,
+    cluster,
+    opened,
+    shipped_grant,
+    simulated,
+)
 from tests.kubesim.harness import settings as simulated_pod_settings
 from tests.orchestrator.backends.kubernetes.test_contract import (
     backend_settings,
@@ -38,9 +46,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def simulator(tmp_path: Path) -> AsyncIterator[RunningSimulator]:
-    """Two GPU nodes whose kubelet runs real streamers."""
+    """Two GPU nodes whose kubelet runs real streamers; only the shipped Role allowed."""
     async with running_simulator(
-        running_streamers_cluster(tmp_path / "kubelet"), tmp_path / "kubeconfig"
+        running_streamers_cluster(tmp_path / "kubelet"),
+        tmp_path / "kubeconfig",
+        grant=shipped_grant(),
     ) as sim:
         yield sim
 

@@ -4,9 +4,9 @@ The same test functions as `test_backend_contract.py` (imported, not copied), wi
 this module's fixtures: a fresh `kubesim` cluster per test whose kubelet *runs* the
 streamer image as a real `python -m ixstream stream` process on the pod's loopback
 IP, and a backend that reaches it through a kubeconfig and the official client's
-asyncio port over HTTP. Only the helper that finds streamer processes differs: on
-Kubernetes they are the kubelet's containers, not children of the orchestrator, so
-the simulator's kubelet lists them.
+asyncio port over HTTP, allowed only what the shipped Role allows. Only the helper that
+finds streamer processes differs: on Kubernetes they are the kubelet's containers, not
+children of the orchestrator, so the simulator's kubelet lists them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from kubesim.serve import RunningSimulator, running_simulator
 from orchestrator.backends.base import SessionBackend
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
+from tests.kubesim.harness import KEY_SEED, shipped_grant
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +58,7 @@ def backend_settings(sim: RunningSimulator, **overrides: object) -> KubernetesSe
         "ice_host_from_pod_ip": True,
         "port": 18080,
         "stop_grace_s": 3,
+        "streamer_key_seed": KEY_SEED,
         **overrides,
     }
     return KubernetesSettings.model_validate(values)
@@ -65,7 +67,9 @@ def backend_settings(sim: RunningSimulator, **overrides: object) -> KubernetesSe
 @pytest.fixture
 async def simulator(tmp_path: Path) -> AsyncIterator[RunningSimulator]:
     async with running_simulator(
-        running_streamers_cluster(tmp_path / "kubelet"), tmp_path / "kubeconfig"
+        running_streamers_cluster(tmp_path / "kubelet"),
+        tmp_path / "kubeconfig",
+        grant=shipped_grant(),
     ) as sim:
         yield sim
 

@@ -2,7 +2,8 @@
 
 Node lost, evicted, crashed, never ready: each shows in `observe` (or `wait_ready`)
 with its reason, from the watch, and `delete` cleans up (forced for a pod whose node
-is gone, since no kubelet will ever confirm). The key Secret goes with its pod.
+is gone, since no kubelet will ever confirm). The key Secret goes with its pod; a pod
+whose key Secret cannot be created is deleted at once.
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ import pytest
 from kubesim import kinds
 from kubesim.kubelet import KubeletConfig
 from kubesim.serve import RunningSimulator
-from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.errors import StreamerStartError
 from orchestrator.sessions.states import FailureReason
-from tests.kubesim.harness import NAMESPACE, PROFILE, admin, cluster, opened, simulated
+from tests.kubesim.harness import (
+    NAMESPACE,
+    PROFILE,
+    admin,
+    cluster,
+    opened,
+    shipped_grant,
+    simulated,
+)
 
 FAILURE = "ixstream_orchestrator_kubernetes_pod_failures_total"
 
@@ -156,16 +164,48 @@ async def test_an_image_that_cannot_be_pulled_fails_the_start_with_spawn_failed(
         assert sim.cluster.store.list(kinds.PODS, NAMESPACE) == []
 
 
-async def test_a_key_secret_left_without_its_pod_is_reaped(tmp_path: Path) -> None:
-    async with simulated(cluster(nodes=1, gpus=1), tmp_path) as sim, opened(sim) as backend:
-        kept = await backend.spawn(PROFILE, "s-kept")
-        # A spawn interrupted between its two creates leaves a key and no pod.
-        orphan = sim.cluster.registry.create(
-            kinds.SECRETS, NAMESPACE, m.key_secret(backend.settings, "k" * 43)
-        )
-        await asyncio.sleep(0.2)  # the watch brings it
-        assert await backend.reap_orphans(min_age_s=0) == 1
-        names = {s["metadata"]["name"] for s in sim.cluster.store.list(kinds.SECRETS, NAMESPACE)}
-        assert orphan["metadata"]["name"] not in names
-        assert len(names) == 1  # the live pod's key stays
-        assert (await backend.observe(kept.id)).alive
+async def test_a_pod_whose_key_secret_is_refused_is_deleted_and_the_spawn_fails(
+    tmp_path: Path,
+) -> None:
+    shipped = shipped_grant()
+    no_secrets = dataclasses.replace(
+        shipped, rules=tuple(r for r in shipped.rules if "secrets" not in r["resources"])
+    )
+    async with (
+        simulated(cluster(nodes=1, gpus=1), tmp_path, grant=no_secrets) as sim,
+        opened(sim) as backend,
+    ):
+        with pytest.raises(StreamerStartError) as failure:
+            await backend.spawn(PROFILE, "s-keyless")
+        assert failure.value.reason == FailureReason.SPAWN_FAILED
+        assert "key secret" in failure.value.detail
+        assert "cannot create resource" in failure.value.detail
+        for _ in range(100):
+            if not sim.cluster.store.list(kinds.PODS, NAMESPACE):
+                break
+            await asyncio.sleep(0.02)
+        assert sim.cluster.store.list(kinds.PODS, NAMESPACE) == []
+        assert _secrets(sim) == 0
+
+
+async def test_a_pods_key_secret_and_service_are_born_owned_by_it_and_go_with_it(
+    tmp_path: Path,
+) -> None:
+    async with (
+        simulated(cluster(nodes=1, gpus=1), tmp_path) as sim,
+        opened(sim, signalling="service") as backend,
+    ):
+        streamer = await backend.spawn(PROFILE, "s-owned")
+        await backend.wait_ready(streamer.id, 10)
+        store = sim.cluster.store
+        pod_uid = store.get(kinds.PODS, NAMESPACE, streamer.id)["metadata"]["uid"]
+        dependents = store.list(kinds.SECRETS, NAMESPACE) + store.list(kinds.SERVICES, NAMESPACE)
+        assert {d["metadata"]["ownerReferences"][0]["uid"] for d in dependents} == {pod_uid}
+        assert store.get(kinds.SECRETS, NAMESPACE, f"{streamer.id}-key")
+        await backend.delete(streamer.id)
+        for _ in range(100):
+            if not store.list(kinds.SECRETS, NAMESPACE) + store.list(kinds.SERVICES, NAMESPACE):
+                break
+            await asyncio.sleep(0.02)
+        assert store.list(kinds.SECRETS, NAMESPACE) == []
+        assert store.list(kinds.SERVICES, NAMESPACE) == []

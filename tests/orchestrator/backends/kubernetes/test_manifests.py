@@ -24,7 +24,7 @@ def pod(**settings: Any) -> dict[str, Any]:
         KubernetesSettings(**settings),
         PROFILE,
         "s-0123abcd",
-        key_secret_name="ixstream-streamer-key-abcde",
+        name="ixstream-streamer-b7k2x",
         ice_servers_json="[]",
         streamer_id="0a1b2c3d4e" if settings.get("signalling") == "service" else None,
     )
@@ -78,21 +78,19 @@ def test_the_pod_is_hardened_and_holds_no_secret_in_its_spec() -> None:
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     key_env = next(e for e in container["env"] if e["name"] == KEY_ENV)
-    assert key_env["valueFrom"]["secretKeyRef"]["name"] == "ixstream-streamer-key-abcde"
+    assert key_env["valueFrom"]["secretKeyRef"]["name"] == "ixstream-streamer-b7k2x-key"
     assert "value" not in key_env
 
 
 def test_labels_say_what_the_pod_is_and_annotations_what_a_restart_needs() -> None:
     meta = pod()["metadata"]
-    assert meta["generateName"] == "ixstream-streamer-"
+    assert meta["name"] == "ixstream-streamer-b7k2x"
     assert meta["labels"][m.STATE] == m.BOUND
     assert meta["labels"][m.SESSION] == "s-0123abcd"
     assert meta["labels"][m.PROFILE] == m.profile_hash(PROFILE)
     assert json.loads(meta["annotations"][m.PROFILE_ANNOTATION]) == PROFILE.to_json()
     assert meta["annotations"][m.SESSION_ANNOTATION] == "s-0123abcd"
-    warm = m.streamer_pod(
-        KubernetesSettings(), PROFILE, None, key_secret_name="k", ice_servers_json="[]"
-    )
+    warm = m.streamer_pod(KubernetesSettings(), PROFILE, None, name="p", ice_servers_json="[]")
     assert warm["metadata"]["labels"][m.STATE] == m.WARM
     assert m.SESSION not in warm["metadata"]["labels"]
 
@@ -118,12 +116,29 @@ def test_host_network_mode_runs_in_the_nodes_network_namespace() -> None:
         KubernetesSettings(host_network=True, signalling="service")
 
 
+def test_pod_names_follow_generate_name_and_fit_a_dns_label() -> None:
+    assert m.streamer_pod_name(KubernetesSettings(), "b7k2x") == "ixstream-streamer-b7k2x"
+    long = m.streamer_pod_name(KubernetesSettings(instance="i" * 70), "b7k2x")
+    assert len(long) == 63
+    assert long.endswith("b7k2x")
+
+
 def test_the_key_secret_and_per_pod_service_are_valid_and_owned_by_the_pod() -> None:
-    secret = m.key_secret(KubernetesSettings(), "k" * 43)
-    kubernetes_validate.validate(secret, K8S_VERSION, strict=True)
-    assert base64.b64decode(secret["data"]["key"]).decode() == "k" * 43
     created = {**pod(signalling="service")}
-    created["metadata"] = {**created["metadata"], "name": "ixstream-streamer-x", "uid": "u-1"}
+    created["metadata"] = {**created["metadata"], "uid": "u-1"}
+    secret = m.key_secret(KubernetesSettings(), created, "k" * 43)
+    kubernetes_validate.validate(secret, K8S_VERSION, strict=True)
+    assert secret["metadata"]["name"] == "ixstream-streamer-b7k2x-key"
+    assert base64.b64decode(secret["data"]["key"]).decode() == "k" * 43
+    assert secret["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "name": "ixstream-streamer-b7k2x",
+            "uid": "u-1",
+            "blockOwnerDeletion": False,
+        }
+    ]
     service = m.streamer_service(KubernetesSettings(signalling="service"), created)
     kubernetes_validate.validate(service, K8S_VERSION, strict=True)
     assert service["spec"]["selector"] == {m.STREAMER_ID: "0a1b2c3d4e"}

@@ -3,7 +3,8 @@
 The first backend starts warm pods, claims one and cold-starts another, then closes
 (as a crashed or upgraded orchestrator would). A second backend, with a new client and
 an empty cache, lists the namespace and sees the same streamers with their sessions
-and keys (from the key Secrets), and can still claim the remaining warm ones. A watch
+and keys (derived from the pod names and the shared seed, never read back from a
+Secret), and can still claim the remaining warm ones. A watch
 that falls too far behind (410 Gone) lists again instead of missing changes.
 """
 

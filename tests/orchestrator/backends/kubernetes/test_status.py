@@ -8,8 +8,11 @@ import pytest
 
 from orchestrator.backends.kubernetes.status import (
     Fate,
+    awaiting_key,
     exit_detail,
     is_ready,
+    key_never_came,
+    parse_time,
     pod_fate,
     unschedulable,
 )
@@ -167,3 +170,29 @@ def test_fates_map_onto_the_orchestrators_failure_reasons() -> None:
 def test_exit_codes_above_128_name_their_signal() -> None:
     assert exit_detail(143) == "exited with code 143 (SIGTERM)"
     assert exit_detail(2) == "exited with code 2"
+
+
+def _config_error(message: str) -> dict[str, Any]:
+    waiting = {"reason": "CreateContainerConfigError", "message": message}
+    return pod(
+        {"phase": "Pending", "containerStatuses": [{"state": {"waiting": waiting}}]},
+        creationTimestamp="2026-01-01T00:00:00Z",
+    )
+
+
+def test_a_pod_whose_own_key_secret_is_not_there_yet_is_starting_not_failed() -> None:
+    waiting = _config_error('secret "p-key" not found')
+    assert awaiting_key(waiting)
+    assert pod_fate(waiting) is None
+    other = _config_error('secret "p-tls" not found')
+    assert not awaiting_key(other)
+    assert pod_fate(other) is not None
+
+
+def test_a_pod_still_waiting_for_its_key_long_after_creation_never_gets_it() -> None:
+    waiting = _config_error('secret "p-key" not found')
+    created = parse_time("2026-01-01T00:00:00Z")
+    assert created is not None
+    assert not key_never_came(waiting, created + 59, wait_s=60)
+    assert key_never_came(waiting, created + 60, wait_s=60)
+    assert not key_never_came(READY, created + 600, wait_s=60)
