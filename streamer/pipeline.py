@@ -22,9 +22,9 @@ from typing import Any, Protocol
 import structlog
 
 from ixstream.protocol import AxesEvent, ButtonEvent, KeyEvent, MouseEvent, PoseSample, XrViewsEvent
-from streamer.control import Applied, InputState
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncodedFrame, Encoder, EncoderConfig
 from streamer.frameclock import FrameClock
+from streamer.input import Applied, InputState
 from streamer.metrics import StreamerMetrics
 from streamer.render.source import FrameSource, Pose, RenderRequest, SceneState
 
