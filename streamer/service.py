@@ -25,10 +25,8 @@ from ixstream.protocol import (
     FRAMES_CHANNEL,
     INPUT_CHANNEL,
     ActEvent,
-    ButtonEvent,
     FrameInfo,
     Hello,
-    KeyEvent,
     ProtocolError,
     ScenarioNotice,
     ServerTimings,
@@ -388,11 +386,6 @@ class StreamerService:
             self._act(parsed.action, parsed.object)
             return
         self.pipeline.submit_event(parsed)  # type: ignore[arg-type]
-        acts = (isinstance(parsed, KeyEvent) and parsed.code == "KeyE" and parsed.down) or (
-            isinstance(parsed, ButtonEvent) and parsed.index == 0 and parsed.pressed
-        )
-        if acts and self.scenario is not None and self.scenario.started:
-            self._act("use", None)  # the desktop's E key, a controller's trigger
 
     def _act(self, action: Literal["use", "grab", "touch"], object_id: str | None) -> None:
         if self.scenario is None:
