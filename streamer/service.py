@@ -20,6 +20,7 @@ from typing import Literal
 import structlog
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
+from ixstream.ice import rtc_configuration
 from ixstream.protocol import (
     EVENTS_CHANNEL,
     FRAMES_CHANNEL,
@@ -41,7 +42,6 @@ from streamer.metrics import StreamerMetrics
 from streamer.pipeline import FrameOut, FramePipeline, PipelineConfig
 from streamer.record import Recorder
 from streamer.rtc import sender_hook
-from streamer.rtc.ice import rtc_configuration
 from streamer.rtc.sdp_check import check_offer
 from streamer.rtc.track import ViewerTrack
 from streamer.rtc.viewer import Viewer
