@@ -39,6 +39,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from ixstream.pose import Pose
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncoderConfig
 from streamer.encode.pyav_encoder import (
     MIN_BITRATE_BPS,
@@ -47,7 +48,7 @@ from streamer.encode.pyav_encoder import (
     open_context,
     wrap_i420,
 )
-from streamer.render.source import FrameSource, Pose, RenderRequest
+from streamer.render.source import FrameSource, RenderRequest
 
 I420 = npt.NDArray[np.uint8]
 IMPLEMENTATIONS = {"h264": "libx264", "vp8": "libvpx"}

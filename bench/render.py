@@ -24,11 +24,12 @@ import av
 import numpy as np
 import structlog
 
+from ixstream.pose import Pose
 from streamer.render.egl import create_headless_gl
 from streamer.render.factory import default_scene_path
 from streamer.render.gltf import SceneGeometry, load_scene
 from streamer.render.scene import SceneRenderer
-from streamer.render.source import Pose, RenderRequest, SceneState
+from streamer.render.source import RenderRequest, SceneState
 
 WARMUP_FRAMES = 5
 # scenarios/traffic-stop-night.yaml's object nodes and lights

@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ixstream.pose import Pose
 from ixstream.scenario import load_scenario
 from streamer.render.factory import create_frame_source, resolve_scene_path
 from streamer.render.gltf import load_scene
-from streamer.render.source import Pose, RenderRequest
+from streamer.render.source import RenderRequest
 from streamer.scenario import ScenarioRuntime
 
 ROOT = Path(__file__).resolve().parent.parent

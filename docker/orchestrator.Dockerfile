@@ -25,6 +25,7 @@ ENV UV_COMPILE_BYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --extra orchestrator --no-install-project
+COPY ixcli ixcli
 COPY ixstream ixstream
 COPY orchestrator orchestrator
 COPY streamer streamer

@@ -29,6 +29,7 @@ WORKDIR /src
 # Dependencies first (cached while only sources change), exactly as locked.
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --extra streamer --no-install-project
+COPY ixcli ixcli
 COPY ixstream ixstream
 COPY streamer streamer
 COPY orchestrator orchestrator

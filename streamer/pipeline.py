@@ -21,12 +21,13 @@ from typing import Any, Protocol
 
 import structlog
 
+from ixstream.pose import Pose
 from ixstream.protocol import AxesEvent, ButtonEvent, KeyEvent, MouseEvent, PoseSample, XrViewsEvent
-from streamer.control import Applied, InputState
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncodedFrame, Encoder, EncoderConfig
 from streamer.frameclock import FrameClock
+from streamer.input import Applied, InputState
 from streamer.metrics import StreamerMetrics
-from streamer.render.source import FrameSource, Pose, RenderRequest, SceneState
+from streamer.render.source import FrameSource, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
 

@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from ixstream.pose import Pose
 from ixstream.protocol import ScenarioNotice
 from ixstream.scenario import Scenario
-from streamer.render.source import Pose, SceneState
+from streamer.render.source import SceneState
 from streamer.scenario.runtime import ScenarioRuntime
 
 Entry = dict[str, Any]

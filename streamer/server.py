@@ -19,10 +19,10 @@ from pathlib import Path
 
 import uvicorn
 
+from ixstream.ice import configure_host_addresses
 from ixstream.logs import configure_logging
 from streamer.app import create_app
 from streamer.auth import generate_secret, mint_token
-from streamer.rtc.ice import configure_host_addresses
 from streamer.settings import StreamerSettings
 
 

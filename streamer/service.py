@@ -20,15 +20,14 @@ from typing import Literal
 import structlog
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
+from ixstream.ice import rtc_configuration
 from ixstream.protocol import (
     EVENTS_CHANNEL,
     FRAMES_CHANNEL,
     INPUT_CHANNEL,
     ActEvent,
-    ButtonEvent,
     FrameInfo,
     Hello,
-    KeyEvent,
     ProtocolError,
     ScenarioNotice,
     ServerTimings,
@@ -43,7 +42,6 @@ from streamer.metrics import StreamerMetrics
 from streamer.pipeline import FrameOut, FramePipeline, PipelineConfig
 from streamer.record import Recorder
 from streamer.rtc import sender_hook
-from streamer.rtc.ice import rtc_configuration
 from streamer.rtc.sdp_check import check_offer
 from streamer.rtc.track import ViewerTrack
 from streamer.rtc.viewer import Viewer
@@ -388,11 +386,6 @@ class StreamerService:
             self._act(parsed.action, parsed.object)
             return
         self.pipeline.submit_event(parsed)  # type: ignore[arg-type]
-        acts = (isinstance(parsed, KeyEvent) and parsed.code == "KeyE" and parsed.down) or (
-            isinstance(parsed, ButtonEvent) and parsed.index == 0 and parsed.pressed
-        )
-        if acts and self.scenario is not None and self.scenario.started:
-            self._act("use", None)  # the desktop's E key, a controller's trigger
 
     def _act(self, action: Literal["use", "grab", "touch"], object_id: str | None) -> None:
         if self.scenario is None:

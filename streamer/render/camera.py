@@ -13,7 +13,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from streamer.render.source import EyeView, Pose, Quat, Vec3
+from ixstream.pose import EyeView, Pose, Quat, Vec3
 
 Mat3 = npt.NDArray[np.float32]
 Mat4 = npt.NDArray[np.float32]

@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from ixstream.pose import Pose
 from streamer.render import camera, gl_nogil
 from streamer.render.cpu_convert import CpuI420
 from streamer.render.culling import (
@@ -65,7 +66,7 @@ from streamer.render.dynamics import (
 from streamer.render.egl import HeadlessGL
 from streamer.render.gltf import SceneGeometry
 from streamer.render.lighting import Look, PointLight, bake_lighting, scene_lights
-from streamer.render.source import Pose, RenderedFrame, RenderRequest, SceneState
+from streamer.render.source import RenderedFrame, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
 

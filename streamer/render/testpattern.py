@@ -19,8 +19,9 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from ixstream.pose import Pose
 from streamer.render.camera import rotation_matrix
-from streamer.render.source import Pose, RenderedFrame, RenderRequest
+from streamer.render.source import RenderedFrame, RenderRequest
 
 RING_SIZE = 3  # a frame stays valid while two more are rendered (RenderedFrame's contract)
 BAR_PERIOD_PX = 64

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from streamer.render.source import Vec3
+from ixstream.pose import Vec3
 from streamer.scenario.geometry import length, lerp, sub
 
 DEFAULT_SPEED_M_S = 1.4  # a steady walk; FollowPath's default too

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streamer.render.source import Pose, Quat, Vec3
+from ixstream.pose import Pose, Quat, Vec3
 
 Bounds = tuple[Vec3, Vec3]  # (low, high) corners of a world-space box
 Corner = Vec3 | npt.NDArray[np.floating[Any]]

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from ixstream.pose import Pose, Vec3
 from ixstream.scenario.model import EndScenario, FollowPath, Idle, MoveActor, Scenario
-from streamer.render.source import Pose, SceneState, Vec3
+from streamer.render.source import SceneState
 from streamer.scenario.actors import DEFAULT_SPEED_M_S, ActorMotion
 from streamer.scenario.clock import ScenarioClock
 from streamer.scenario.effects import SceneEffects

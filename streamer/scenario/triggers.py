@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ixstream.pose import Pose, Vec3
 from ixstream.scenario.model import (
     ActsOn,
     EntersZone,
@@ -21,7 +22,6 @@ from ixstream.scenario.model import (
     TimeElapsed,
     Trigger,
 )
-from streamer.render.source import Pose, Vec3
 from streamer.scenario.geometry import floor_distance, gaze_angle_deg
 
 # Where an object's bounds centre is, or None while it is hidden (nothing to look at).

@@ -25,6 +25,7 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from ixclient import receive_hook
 from ixclient.stats import MotionToPhoton, summary
 from ixclient.whep import WhepSession
+from ixstream.ice import configure_host_addresses, rtc_configuration
 from ixstream.protocol import (
     EVENTS_CHANNEL,
     FRAMES_CHANNEL,
@@ -39,7 +40,6 @@ from ixstream.protocol import (
     encode,
     parse_server_message,
 )
-from streamer.rtc.ice import configure_host_addresses, rtc_configuration
 
 _MIME = {"h264": "video/H264", "vp8": "video/VP8"}
 EYE_HEIGHT_M = 1.6

@@ -100,7 +100,7 @@ export class PoseLog {
 /**
  * The head orientation (in the XR reference space) a frame was rendered for.
  *
- * The streamer renders with camera = navigation origin ∘ head (streamer/control.py), and
+ * The streamer renders with camera = navigation origin ∘ head (streamer/input.py), and
  * the navigation origin turns with sticks and keys. Reprojection must only undo *head*
  * motion, so the best answer is the head orientation we ourselves sent with the input
  * sample the frame applied (`frame.seq`). Only if that sample is no longer in our log

@@ -9,6 +9,8 @@
  *   raw, unaccelerated motion where supported). Where the lock is refused (some kiosk
  *   and embedded browsers), dragging with a button held looks around instead.
  * - Gamepads (W3C Gamepad) are polled once per animation frame, as the API requires.
+ * - E and a gamepad's button 0 also send `act` `use` (bindings.js): the streamer knows
+ *   no keys, only what they mean.
  *
  * Motion is coalesced per animation frame: one `mouse` message per display frame, not
  * one per OS event (a gaming mouse reports at 1000 Hz). Each frame that carried input
@@ -17,7 +19,8 @@
  * stats overlay measure motion-to-photon (docs/protocol.md).
  */
 
-import { axesMessage, buttonMessage, keyMessage, mouseMessage } from "./protocol.js";
+import { buttonAction, keyAction } from "./bindings.js";
+import { actMessage, axesMessage, buttonMessage, keyMessage, mouseMessage } from "./protocol.js";
 
 /** Keys the page must not act on itself while the stream has them (scrolling, find…). */
 const CAPTURED_NAVIGATION = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Space", "PageUp", "PageDown", "Home", "End"]);
@@ -120,12 +123,15 @@ export class DesktopInput {
       return;
     }
     if (!down && !this.held.has(e.code)) return;
-    const message = keyMessage(e.code, down, e.timeStamp || performance.now());
+    const t = e.timeStamp || performance.now();
+    const message = keyMessage(e.code, down, t);
     if (!message) return;
     if (CAPTURED_NAVIGATION.has(e.code)) e.preventDefault();
     if (down) this.held.add(e.code);
     else this.held.delete(e.code);
     this.sink.send("events", message);
+    const action = keyAction(e.code, down);
+    if (action) this.sink.send("events", actMessage(action, null, t));
     this.activity = true;
   }
 
@@ -207,6 +213,8 @@ export class DesktopInput {
     now.forEach((pressed, index) => {
       if (pressed !== Boolean(was[index])) {
         this.sink.send("events", buttonMessage("gamepad", index, pressed, pad.buttons[index].value, t));
+        const action = buttonAction(index, pressed);
+        if (action) this.sink.send("events", actMessage(action, null, t));
         this.activity = true;
       }
     });

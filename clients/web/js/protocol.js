@@ -116,6 +116,16 @@ export function axesMessage(device, values, t) {
 }
 
 /**
+ * The trainee acts on something in the scene (a scenario's `acts_on` trigger).
+ * @param {"use" | "grab" | "touch"} action
+ * @param {string | null} object a scenario object's id, or null: what the trainee looks at
+ * @param {number} t
+ */
+export function actMessage(action, object, t) {
+  return { v: 1, type: "act", action, object, t: ms(t) };
+}
+
+/**
  * The headset's two eyes (see eyes.js: describeEyes).
  * @param {{offset: number[], fov: number[]}[]} eyes
  */

@@ -22,7 +22,8 @@
 import { describeEyes, stereoStreamSize } from "./eyes.js";
 import { FrameLedger, PoseLog, renderHeadOrientation } from "./frametrack.js";
 import { MotionToPhoton } from "./latency.js";
-import { axesMessage, buttonMessage, poseMessage, xrViewsMessage } from "./protocol.js";
+import { buttonAction } from "./bindings.js";
+import { actMessage, axesMessage, buttonMessage, poseMessage, xrViewsMessage } from "./protocol.js";
 import { angleBetween } from "./quat.js";
 import { reprojectEye } from "./reprojection.js";
 import { CaptionPanel, captionLines } from "./xr-caption.js";
@@ -278,7 +279,8 @@ export class HeadsetClient extends EventTarget {
 
   /**
    * Controller buttons and sticks (xr-standard gamepad mapping, WebXR Gamepads Module),
-   * sent on change only: `events` is reliable, and its queue must stay short.
+   * sent on change only: `events` is reliable, and its queue must stay short. The
+   * trigger also sends `act` `use` (bindings.js).
    * @param {any} session
    */
   pollControllers(session) {
@@ -294,6 +296,8 @@ export class HeadsetClient extends EventTarget {
       buttons.forEach((pressed, i) => {
         if (pressed !== Boolean(previous.buttons[i])) {
           this.stream?.send("events", buttonMessage(hand, i, pressed, source.gamepad.buttons[i].value, t));
+          const action = buttonAction(i, pressed);
+          if (action) this.stream?.send("events", actMessage(action, null, t));
         }
       });
       this.controllerState.set(hand, { axes, buttons });

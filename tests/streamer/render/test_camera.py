@@ -8,8 +8,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from ixstream.pose import EyeView, Pose
 from streamer.render import camera
-from streamer.render.source import EyeView, Pose
 
 F32 = npt.NDArray[np.float32]
 

@@ -8,11 +8,12 @@ import math
 import numpy as np
 import pytest
 
+from ixstream.pose import Pose
 from streamer.render.egl import create_headless_gl
 from streamer.render.factory import default_scene_path
 from streamer.render.gltf import load_scene
 from streamer.render.scene import SceneRenderer, choose_conversion
-from streamer.render.source import Pose, RenderRequest
+from streamer.render.source import RenderRequest
 
 W, H = 320, 184
 

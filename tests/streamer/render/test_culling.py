@@ -9,10 +9,11 @@ import math
 import numpy as np
 import pytest
 
+from ixstream.pose import Pose
 from streamer.render import camera
 from streamer.render.culling import Clusters, cluster_order, triangle_cells, visible_ranges
 from streamer.render.factory import create_frame_source
-from streamer.render.source import Pose, RenderRequest
+from streamer.render.source import RenderRequest
 
 LOOK_AHEAD = camera.perspective_from_fov(camera.symmetric_fov(60, 16 / 9)) @ camera.view_matrix(
     Pose((0.0, 1.6, 0.0))

@@ -17,11 +17,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from ixstream.pose import Pose
 from streamer.render.egl import create_headless_gl
 from streamer.render.gltf import SceneGeometry, load_scene
 from streamer.render.lighting import Look, PointLight, point_light_factor, strobe_gains
 from streamer.render.scene import SceneRenderer, check_frame_size, draw_order
-from streamer.render.source import Pose, RenderRequest
+from streamer.render.source import RenderRequest
 
 W, H = 320, 240
 U8 = npt.NDArray[np.uint8]

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from ixstream.pose import Pose, Vec3
 from streamer.render import camera
 from streamer.render.dynamics import LENS_OFF, MAX_SLOTS, plan, resolve
 from streamer.render.egl import create_headless_gl
@@ -27,7 +28,7 @@ from streamer.render.factory import create_frame_source, default_scene_path
 from streamer.render.gltf import SceneGeometry, load_scene
 from streamer.render.lighting import Look, scene_lights
 from streamer.render.scene import SceneRenderer
-from streamer.render.source import Pose, RenderRequest, SceneState, Vec3
+from streamer.render.source import RenderRequest, SceneState
 
 W, H = 320, 180
 I64 = npt.NDArray[np.int64]

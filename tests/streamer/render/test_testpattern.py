@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamer.render.source import Pose, RenderRequest
+from ixstream.pose import Pose
+from streamer.render.source import RenderRequest
 from streamer.render.testpattern import FRAME_ID_BITS, Y_WHITE, TestPattern, head_angles
 
 W, H = 320, 240

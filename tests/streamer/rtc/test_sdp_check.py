@@ -8,7 +8,7 @@ import re
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver
 
-from streamer.rtc.ice import configure_host_addresses, rtc_configuration
+from ixstream.ice import configure_host_addresses, rtc_configuration
 from streamer.rtc.sdp_check import OfferError, check_offer
 
 

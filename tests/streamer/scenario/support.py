@@ -8,9 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ixstream.pose import Pose, Vec3
 from ixstream.scenario import Scenario, load_scenario
 from streamer.render.gltf import load_scene
-from streamer.render.source import Pose, Vec3
 from streamer.scenario import Bounds, ScenarioRuntime
 
 ROOT = Path(__file__).resolve().parents[3]

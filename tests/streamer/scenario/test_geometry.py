@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from streamer.render.source import Pose
+from ixstream.pose import Pose
 from streamer.scenario.geometry import (
     as_bounds,
     bottom_centre,

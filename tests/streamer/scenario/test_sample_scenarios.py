@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from streamer.render.source import Pose
+from ixstream.pose import Pose
 from streamer.scenario import Entry, NotRunningError, ScenarioRuntime
 from tests.streamer.scenario.support import T0, facing, head, sample, scene_bounds
 

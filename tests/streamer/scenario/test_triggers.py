@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from streamer.render.source import Pose
+from ixstream.pose import Pose
 from streamer.scenario import UnknownEventError
 from tests.streamer.scenario.support import (
     CAPTION,

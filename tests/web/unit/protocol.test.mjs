@@ -42,6 +42,11 @@ describe("protocol", () => {
     assert.deepEqual(axes.values, [1, -1, 0.5, 0, 0, 0, 0, 0]);
   });
 
+  it("writes act events as the streamer parses them: an action, an object or null, a time", () => {
+    assert.deepEqual(p.actMessage("use", null, 12.34), { v: 1, type: "act", action: "use", object: null, t: 12.3 });
+    assert.equal(p.actMessage("grab", "alarm-button", 0).object, "alarm-button");
+  });
+
   it("refuses to encode a message over 4096 bytes", () => {
     assert.throws(() => p.encode({ v: 1, type: "key", code: "x".repeat(5000) }), /exceeds/);
   });

@@ -1,4 +1,4 @@
-"""The `ixstream` command: one entry point for every deployable.
+"""The `ixstream` command's typer app: one entry point for every deployable.
 
 Each subcommand lives with its package and keeps its heavy imports inside the
 function, so starting one part never loads another's dependencies.

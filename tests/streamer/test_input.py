@@ -7,7 +7,7 @@ import math
 import pytest
 
 from ixstream.protocol import KeyEvent, MouseEvent, PoseSample, WirePose
-from streamer.control import InputState, quat_axis_angle, quat_rotate
+from streamer.input import InputState, quat_axis_angle, quat_rotate
 
 
 def pose(seq: int, yaw: float = 0.0, t: float = 0.0) -> PoseSample:

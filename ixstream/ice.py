@@ -4,7 +4,9 @@ Two hidden defaults get in the way (FIELD-NOTES trap 5): aiortc adds Google's
 public STUN server when `iceServers` is None, which an air-gapped training site
 cannot reach and must not leak to; and aioice never offers 127.0.0.1 as a host
 candidate, so a loopback-only host has no candidates at all. Both are settled
-here, for the streamer and the Python client alike.
+here, for the streamer and the Python client alike: both WebRTC peers import it from
+this shared package, neither from the other. It needs aiortc (the `streamer` extra),
+which only those two deployables install.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ixstream.pose import DEFAULT_EYES, EyeView, Pose, Quat, Vec3
 from ixstream.protocol import (
     AxesEvent,
     ButtonEvent,
@@ -24,7 +25,6 @@ from ixstream.protocol import (
     PoseSample,
     XrViewsEvent,
 )
-from streamer.render.source import DEFAULT_EYES, EyeView, Pose, Quat, Vec3
 
 WALK_SPEED_M_S = 1.6  # a brisk walk; trainees move through rooms, not across maps
 MOUSE_RAD_PER_PX = 0.0025  # ~0.14° per CSS pixel, the usual FPS default

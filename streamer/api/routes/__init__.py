@@ -1,0 +1,2 @@
+"""One router per audience: viewers (WHEP), probes and scrapers (health), the orchestrator
+(control)."""

@@ -1,0 +1,107 @@
+"""WHEP signalling (draft-ietf-wish-whep), and a bare page that plays it.
+
+A viewer POSTs its SDP offer and gets `201 Created`, the answer and a `Location` for
+its resource; `DELETE` on that location ends it. Errors are plain text with a precise
+reason, since WHEP clients (players, browsers) show the body as is; each answer is
+counted by status.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from streamer.api.deps import CHALLENGE, Metrics, Service, Settings, authorise_viewer
+from streamer.auth import AuthError
+from streamer.metrics import StreamerMetrics
+from streamer.rtc.sdp_check import OfferError
+from streamer.service import ServiceError
+
+SDP_TYPE = "application/sdp"
+
+router = APIRouter()
+
+
+@router.post("/whep", status_code=201)
+async def whep_offer(
+    request: Request,
+    service: Service,
+    settings: Settings,
+    metrics: Metrics,
+    content_type: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    try:
+        claims = authorise_viewer(settings, authorization)
+        if (content_type or "").split(";")[0].strip().lower() != SDP_TYPE:
+            raise ServiceError(415, f"Content-Type must be {SDP_TYPE}, got {content_type!r}")
+        offer = await _read_sdp(request, settings.max_sdp_bytes)
+        viewer_id, answer = await service.connect(offer, claims)
+    except AuthError as exc:
+        return _reject(metrics, exc.status, exc.detail, bearer=True)
+    except OfferError as exc:
+        return _reject(metrics, 400, f"malformed SDP offer: {exc}")
+    except ServiceError as exc:
+        return _reject(metrics, exc.status, exc.detail)
+    metrics.whep_requests.labels(outcome="201").inc()
+    location = f"/whep/{viewer_id}"
+    return Response(
+        answer,
+        status_code=201,
+        media_type=SDP_TYPE,
+        headers={"Location": location, "ETag": f'"{viewer_id}"'},
+    )
+
+
+@router.delete("/whep/{viewer_id}")
+async def whep_delete(
+    viewer_id: str,
+    service: Service,
+    settings: Settings,
+    metrics: Metrics,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    try:
+        authorise_viewer(settings, authorization)
+    except AuthError as exc:
+        return _reject(metrics, exc.status, exc.detail, bearer=True)
+    if not await service.release(viewer_id, "deleted"):
+        return _reject(metrics, 404, f"no WHEP resource {viewer_id!r}")
+    return PlainTextResponse("", status_code=200)
+
+
+@router.options("/whep")
+async def whep_options() -> Response:
+    # WHEP §4.1: OPTIONS is for CORS pre-flight; advertise what we accept.
+    return Response(status_code=204, headers={"Accept-Post": SDP_TYPE})
+
+
+@router.get("/", include_in_schema=False)
+async def test_view() -> Response:
+    """A bare WHEP viewer for looking at this one streamer (clients/web is the product UI)."""
+    page = files("streamer").joinpath("static/whep.html").read_text(encoding="utf-8")
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+async def _read_sdp(request: Request, limit: int) -> str:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ServiceError(413, f"SDP offer of {declared} bytes exceeds {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ServiceError(413, f"SDP offer exceeds {limit} bytes")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OfferError("SDP offer is not UTF-8 text") from None
+
+
+def _reject(metrics: StreamerMetrics, status: int, detail: str, bearer: bool = False) -> Response:
+    metrics.whep_requests.labels(outcome=str(status)).inc()
+    headers = dict(CHALLENGE) if bearer and status == 401 else {}
+    return PlainTextResponse(detail + "\n", status_code=status, headers=headers)
