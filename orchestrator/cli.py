@@ -1,6 +1,6 @@
 """`ixstream up`: the orchestrator with the local backend, serving the web client at `/`.
 
-Registered by `ixstream/cli.py` as `app.command("up")(orchestrator.cli.up)`. Module
+Registered by `ixcli/app.py` as `app.command("up")(orchestrator.cli.up)`. Module
 imports stay light (typer only) so `ixstream --help` does not load FastAPI.
 """
 
