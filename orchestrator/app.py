@@ -20,6 +20,7 @@ import structlog
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from orchestrator.api.bodies import MAX_BODY_BYTES
 from orchestrator.api.context import AppContext
 from orchestrator.api.openapi import install_openapi
 from orchestrator.api.problems import Problem, install_problem_handlers
@@ -108,6 +109,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
         responses={422: {"model": Problem}},
     )
     install_problem_handlers(app)

@@ -68,7 +68,11 @@ class ScenarioInvalidError(OrchestratorError):
         self.errors = errors
 
 
-class ScenarioTooLargeError(OrchestratorError):
+class BodyTooLargeError(OrchestratorError):
+    """A request body is over its route's size limit (413); refused while reading."""
+
+
+class ScenarioTooLargeError(BodyTooLargeError):
     """An uploaded scenario document is over the size limit."""
 
 

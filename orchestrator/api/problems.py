@@ -53,6 +53,7 @@ STATUS_OF: tuple[tuple[type[e.OrchestratorError], int, str], ...] = (
     (e.ScenarioNotFoundError, 404, "scenario-not-found"),
     (e.ScenarioInvalidError, 422, "invalid-scenario"),
     (e.ScenarioTooLargeError, 413, "scenario-too-large"),
+    (e.BodyTooLargeError, 413, "body-too-large"),
     (e.UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (e.ArtifactNotFoundError, 404, "artifact-not-found"),
     (e.StreamerNothingThereError, 404, "streamer-not-found"),

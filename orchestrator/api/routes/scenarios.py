@@ -11,11 +11,12 @@ from fastapi import APIRouter, Path, Request, Response
 
 from ixstream.scenario import MAX_SCENARIO_BYTES, json_schema
 from ixstream.scenario import Scenario as ScenarioDocument
+from orchestrator.api.bodies import read_limited
 from orchestrator.api.deps import Context, CurrentPrincipal, require_roles
 from orchestrator.api.problems import problem_responses
 from orchestrator.api.schemas import ScenarioOut
 from orchestrator.audit import AuditAction
-from orchestrator.errors import ScenarioTooLargeError, UnsupportedMediaTypeError
+from orchestrator.errors import BodyTooLargeError, ScenarioTooLargeError, UnsupportedMediaTypeError
 from orchestrator.identity import Principal, Role
 from orchestrator.scenarios.library import ScenarioLibrary
 
@@ -98,7 +99,10 @@ async def put_scenario(
         raise UnsupportedMediaTypeError(
             f"send the scenario as `Content-Type: application/yaml`, not {media_type!r}"
         )
-    document = await read_limited(request, MAX_SCENARIO_BYTES)
+    try:
+        document = await read_limited(request, MAX_SCENARIO_BYTES, "a scenario document")
+    except BodyTooLargeError as exc:
+        raise ScenarioTooLargeError(exc.detail) from None
     # Validation and an fsync'd write: off the event loop.
     scenario, created = await asyncio.to_thread(library_of(context).put, scenario_id, document)
     context.audit.record(
@@ -113,17 +117,3 @@ async def put_scenario(
     if created:
         response.headers["Location"] = f"/v1/scenarios/{scenario_id}"
     return scenario
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it is known to pass `limit` bytes (by its declared
-    length, else while reading), so an oversized upload is never held in full."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ScenarioTooLargeError(f"a scenario document is at most {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ScenarioTooLargeError(f"a scenario document is at most {limit} bytes")
-    return bytes(body)

@@ -16,6 +16,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Header, Path, Request, Response
 
+from orchestrator.api.bodies import read_limited
 from orchestrator.api.deps import Context, Service
 from orchestrator.api.problems import problem_response, problem_responses
 
@@ -79,15 +80,11 @@ async def whep_offer(
             f"a WHEP offer must be {SDP}, not {content_type or 'missing'!r}",
             instance=request.url.path,
         )
-    offer = await request.body()
-    if len(offer) > MAX_OFFER_BYTES:
-        return problem_response(
-            413,
-            f"the SDP offer is {len(offer)} bytes; the limit is {MAX_OFFER_BYTES}",
-            instance=request.url.path,
-        )
+    # Who is asking, and for which session, before a byte of the body is read: an
+    # offer that will be refused costs its sender, not us (docs/security.md, limits).
     token = bearer_token(authorization)
     session, claims = await service.gate.signalling_target(session_id, token)
+    offer = await read_limited(request, MAX_OFFER_BYTES, "an SDP offer")
     assert session.streamer is not None
     assert session.streamer.base_url is not None
     upstream = await _forward(
