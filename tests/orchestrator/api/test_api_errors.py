@@ -249,7 +249,7 @@ async def test_a_whep_offer_over_64_kib_is_413(harness: Harness, alices: dict[st
         f"/v1/sessions/{alices['id']}/whep", content=b"v=0\r\n" * 20000,
         headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {alices['token']}"},
     )  # fmt: skip
-    assert_problem(response, 413, "the limit is 65536")
+    assert_problem(response, 413, "an SDP offer is at most 65536 bytes")
 
 
 async def test_a_whep_offer_without_a_token_is_401(
