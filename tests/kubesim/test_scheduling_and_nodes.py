@@ -82,12 +82,20 @@ async def test_pods_fill_the_gpus_and_the_rest_wait_unschedulable(cluster: Clust
 async def test_a_pending_pod_is_scheduled_when_capacity_appears(cluster: Cluster) -> None:
     for name in ("a", "b", "c"):
         cluster.registry.create(kinds.PODS, NS, gpu_pod(name))
-    await until(lambda: phase(cluster, "b") == "Running")
+    await until(lambda: phase(cluster, "a") == phase(cluster, "b") == "Running")
+    await until(lambda: "conditions" in (pod(cluster, "c") or {}).get("status", {}))
+    assert phase(cluster, "c") == "Pending"
+    freed = pod(cluster, "a")["spec"]["nodeName"]  # type: ignore[index]
     cluster.registry.delete(kinds.PODS, NS, "a", {"gracePeriodSeconds": 0})
     await until(lambda: phase(cluster, "c") == "Running")
+    assert pod(cluster, "c")["spec"]["nodeName"] == freed  # type: ignore[index]
+
     cluster.registry.create(kinds.PODS, NS, gpu_pod("d"))
+    await until(lambda: "conditions" in (pod(cluster, "d") or {}).get("status", {}))
+    assert phase(cluster, "d") == "Pending"
     cluster.add_nodes(1)
     await until(lambda: phase(cluster, "d") == "Running")
+    assert pod(cluster, "d")["spec"]["nodeName"] == "gpu-node-0003"  # type: ignore[index]
 
 
 async def test_node_selectors_and_taints_are_honoured(cluster: Cluster) -> None:
@@ -188,8 +196,10 @@ async def test_a_lost_node_marks_its_pods_node_lost_then_the_taint_manager_remov
 async def test_deleting_a_node_garbage_collects_its_pods(cluster: Cluster) -> None:
     cluster.registry.create(kinds.PODS, NS, gpu_pod("a"))
     await until(lambda: phase(cluster, "a") == "Running")
-    cluster.registry.delete(kinds.NODES, "", pod(cluster, "a")["spec"]["nodeName"])  # type: ignore[index]
+    node = pod(cluster, "a")["spec"]["nodeName"]  # type: ignore[index]
+    cluster.registry.delete(kinds.NODES, "", node)
     await until(lambda: pod(cluster, "a") is None)
+    assert cluster.store.find(kinds.NODES, "", node) is None
 
 
 async def test_owner_references_take_dependents_with_their_owner(cluster: Cluster) -> None:
@@ -200,8 +210,10 @@ async def test_owner_references_take_dependents_with_their_owner(cluster: Cluste
         NS,
         {"metadata": {"name": "key", "ownerReferences": [ref]}, "stringData": {"key": "k"}},
     )
+    assert cluster.store.find(kinds.SECRETS, NS, "key") is not None
     cluster.registry.delete(kinds.PODS, NS, "owner", {"gracePeriodSeconds": 0})
     await until(lambda: cluster.store.find(kinds.SECRETS, NS, "key") is None)
+    assert pod(cluster, "owner") is None
 
 
 async def test_host_network_pods_cannot_share_a_port_on_one_node() -> None:

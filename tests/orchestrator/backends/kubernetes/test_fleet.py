@@ -111,5 +111,7 @@ async def test_a_dead_warm_pod_is_reaped_and_replaced(tmp_path: Path) -> None:
             (first,) = backend.warm_ready(fleet._hash)
             sim.cluster.crash_container("ixstream", first)
             await _until(lambda: first not in backend.pods() and _count(fleet).ready == 1)
+            (replacement,) = backend.warm_ready(fleet._hash)
+            assert replacement != first
         finally:
             await fleet.close()
