@@ -14,7 +14,7 @@ import pytest
 from orchestrator.backends import procfs
 from orchestrator.backends.base import StreamerProfile, parse_status
 from orchestrator.backends.local import KEY_ENV, _log_tail, streamer_argv, streamer_env
-from tests.orchestrator.conftest import wait_until
+from tests.waiting import wait_until
 
 PROFILE = StreamerProfile("scene", "/scenes/a.glb", 2560, 1440, 72, "vp8", True, 9000)
 
@@ -70,7 +70,7 @@ def test_a_process_is_found_by_a_unique_argument() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
     try:
         # Right after fork the child still shows our command line; give exec a moment.
-        assert wait_until(lambda: procfs.find_pid_with_argument(marker) == child.pid, 5)
+        wait_until(lambda: procfs.find_pid_with_argument(marker) == child.pid, 5, "the child found")
     finally:
         child.kill()
         child.wait()

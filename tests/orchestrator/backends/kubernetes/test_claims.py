@@ -17,6 +17,7 @@ from kubesim import kinds
 from orchestrator.backends.base import StreamerPhase
 from orchestrator.backends.kubernetes import manifests as m
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
+from tests.waiting import eventually
 
 POOL = 50
 REQUESTS = 200
@@ -31,7 +32,9 @@ async def test_two_replicas_claiming_one_pool_never_hand_out_a_pod_twice(tmp_pat
         spawned = await asyncio.gather(*(a.spawn(PROFILE, None) for _ in range(POOL)))
         await asyncio.gather(*(a.wait_ready(s.id, 30) for s in spawned))
         # Replica B learns of A's pods through its own watch.
-        await _until(lambda: len(b.warm_ready(m.profile_hash(PROFILE))) == POOL)
+        await eventually(
+            lambda: len(b.warm_ready(m.profile_hash(PROFILE))) == POOL, 30, "B sees the pool"
+        )
 
         outcomes = await asyncio.gather(
             *(
@@ -81,12 +84,3 @@ async def test_a_claim_only_takes_ready_warm_pods_of_its_profile(tmp_path: Path)
         claimed = await backend.claim(other, "s-y")
         assert claimed is not None
         assert claimed.id == warm_other.id
-
-
-async def _until(predicate: object, timeout_s: float = 10.0) -> None:
-    assert callable(predicate)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)

@@ -16,25 +16,28 @@ import pytest
 from kubesim import kinds
 from kubesim.kubelet import KubeletConfig
 from kubesim.serve import RunningSimulator
+from orchestrator.backends.base import Observation
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.errors import StreamerStartError
 from orchestrator.sessions.states import FailureReason
 from tests.kubesim.harness import NAMESPACE, PROFILE, admin, cluster, opened, simulated
+from tests.waiting import eventually
 
 FAILURE = "ixstream_orchestrator_kubernetes_pod_failures_total"
 
 
 async def _dead_within(backend: KubernetesBackend, streamer_id: str, seconds: float) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        observation = await backend.observe(streamer_id)
-        if not observation.alive:
-            assert observation.detail is not None
-            return observation.detail
-        assert loop.time() < deadline, f"still alive: {observation.detail}"
-        await asyncio.sleep(0.02)
+    observations: list[Observation] = []
+
+    async def dead() -> bool:
+        observations.append(await backend.observe(streamer_id))
+        return not observations[-1].alive
+
+    await eventually(dead, seconds, lambda: f"dead, but still alive: {observations[-1].detail}")
+    detail = observations[-1].detail
+    assert detail is not None
+    return detail
 
 
 def _secrets(sim: RunningSimulator) -> int:
@@ -72,12 +75,13 @@ async def test_an_unattended_pod_on_a_lost_node_is_evicted_by_the_taint_manager(
         streamer = await backend.spawn(PROFILE, "s-orphan")
         await backend.wait_ready(streamer.id, 10)
         await admin(sim, "nodes/gpu-node-0001/lose")
+
         # Nobody deletes it: after tolerationSeconds the cluster removes it by itself,
         # and garbage collection takes its key Secret along.
-        for _ in range(200):
-            if not await backend.list() and _secrets(sim) == 0:
-                break
-            await asyncio.sleep(0.02)
+        async def gone() -> bool:
+            return not await backend.list() and _secrets(sim) == 0
+
+        await eventually(gone, 30, "the pod evicted and its key collected")
         assert await backend.list() == []
         assert _secrets(sim) == 0
 
@@ -163,8 +167,14 @@ async def test_a_key_secret_left_without_its_pod_is_reaped(tmp_path: Path) -> No
         orphan = sim.cluster.registry.create(
             kinds.SECRETS, NAMESPACE, m.key_secret(backend.settings, "k" * 43)
         )
-        await asyncio.sleep(0.2)  # the watch brings it
-        assert await backend.reap_orphans(min_age_s=0) == 1
+        reaped: list[int] = []
+
+        async def reap() -> bool:  # nothing to reap until the watch brings the orphan
+            reaped.append(await backend.reap_orphans(min_age_s=0))
+            return reaped[-1] > 0
+
+        await eventually(reap, 30, "the orphan key seen and reaped")
+        assert sum(reaped) == 1
         names = {s["metadata"]["name"] for s in sim.cluster.store.list(kinds.SECRETS, NAMESPACE)}
         assert orphan["metadata"]["name"] not in names
         assert len(names) == 1  # the live pod's key stays
