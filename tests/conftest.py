@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from streamer.auth import Role, generate_secret, mint_token
 from tests.metrics import scrape
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 60.0  # generous: CI machines are shared; tests never time the start-up
@@ -76,8 +76,9 @@ def start_streamer(
     ]  # fmt: skip
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
+    ready_at: list[str] = []
+
+    def ready() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(
                 f"streamer exited {proc.returncode}:\n{log_path.read_text()[-3000:]}"
@@ -86,14 +87,17 @@ def start_streamer(
             base = f"http://127.0.0.1:{int(port_file.read_text())}"
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    return StreamerProcess(proc, base, secret, session_id, log_path, list(args))
+                    ready_at.append(base)
             except httpx.HTTPError:
                 pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(
-        f"streamer not ready in {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}"
-    )
+        return bool(ready_at)
+
+    try:
+        wait_until(ready, STARTUP_TIMEOUT_S, "the streamer ready", interval_s=0.1)
+    except AssertionError as never:
+        proc.kill()
+        raise RuntimeError(f"{never}:\n{log_path.read_text()[-3000:]}") from never
+    return StreamerProcess(proc, ready_at[0], secret, session_id, log_path, list(args))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ merge patches, graceful deletion, delete-collection, and token authentication.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from kubernetes_asyncio.watch import Watch
 
 from kubesim.serve import RunningSimulator
 from tests.kubesim.harness import NAMESPACE, cluster, simulated
+from tests.waiting import eventually
 
 GPU_POD: dict[str, Any] = {
     "apiVersion": "v1",
@@ -75,11 +75,13 @@ async def test_a_pod_is_scheduled_and_becomes_ready_on_a_loopback_pod_ip(
     core: client.CoreV1Api,
 ) -> None:
     created = await core.create_namespaced_pod(NAMESPACE, GPU_POD)
-    for _ in range(100):
-        pod = await core.read_namespaced_pod(created.metadata.name, NAMESPACE)
-        if pod.status.phase == "Running":
-            break
-        await asyncio.sleep(0.02)
+
+    async def running() -> bool:
+        read = await core.read_namespaced_pod(created.metadata.name, NAMESPACE)
+        return bool(read.status.phase == "Running")
+
+    await eventually(running, 30, "the pod running", interval_s=0.02)
+    pod = await core.read_namespaced_pod(created.metadata.name, NAMESPACE)
     conditions = {c.type: c.status for c in pod.status.conditions}
     assert conditions["PodScheduled"] == conditions["Ready"] == "True"
     assert pod.spec.node_name.startswith("gpu-node-")
@@ -196,20 +198,21 @@ async def test_graceful_deletion_marks_the_pod_then_the_kubelet_removes_it(
     core: client.CoreV1Api,
 ) -> None:
     pod = await core.create_namespaced_pod(NAMESPACE, GPU_POD)
-    for _ in range(100):
-        pod = await core.read_namespaced_pod(pod.metadata.name, NAMESPACE)
-        if pod.spec.node_name:
-            break
-        await asyncio.sleep(0.02)
+
+    async def scheduled() -> bool:
+        read = await core.read_namespaced_pod(pod.metadata.name, NAMESPACE)
+        return bool(read.spec.node_name)
+
+    await eventually(scheduled, 30, "the pod scheduled", interval_s=0.02)
     marked = await core.delete_namespaced_pod(pod.metadata.name, NAMESPACE)
     assert marked.metadata.deletion_timestamp is not None
     assert marked.metadata.deletion_grace_period_seconds == 1
-    for _ in range(100):
-        listing = await core.list_namespaced_pod(NAMESPACE)
-        if not listing.items:
-            break
-        await asyncio.sleep(0.02)
-    assert listing.items == []
+
+    async def removed() -> bool:
+        return not (await core.list_namespaced_pod(NAMESPACE)).items
+
+    await eventually(removed, 30, "the kubelet removed the pod", interval_s=0.02)
+    assert (await core.list_namespaced_pod(NAMESPACE)).items == []
 
 
 async def test_delete_collection_removes_what_the_selector_matches(

@@ -11,7 +11,7 @@ dependents along, and a dependent born to an absent owner is collected.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from kubesim import kinds
 from kubesim.cluster import Cluster, ClusterConfig, NodeShape
 from kubesim.kubelet import KubeletConfig
 from kubesim.store import Obj
+from tests.waiting import eventually
 
 NS = "default"
 
@@ -45,14 +46,6 @@ async def cluster() -> AsyncIterator[Cluster]:
     await sim.close()
 
 
-async def until(check: Callable[[], bool], timeout_s: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
-
-
 def pod(cluster: Cluster, name: str) -> Obj | None:
     return cluster.store.find(kinds.PODS, NS, name)
 
@@ -70,8 +63,8 @@ def phase(cluster: Cluster, name: str) -> str | None:
 async def test_pods_fill_the_gpus_and_the_rest_wait_unschedulable(cluster: Cluster) -> None:
     for name in ("a", "b", "c"):
         cluster.registry.create(kinds.PODS, NS, gpu_pod(name))
-    await until(lambda: phase(cluster, "a") == phase(cluster, "b") == "Running")
-    await until(lambda: "conditions" in (pod(cluster, "c") or {}).get("status", {}))
+    await eventually(lambda: phase(cluster, "a") == phase(cluster, "b") == "Running")
+    await eventually(lambda: "conditions" in (pod(cluster, "c") or {}).get("status", {}))
     waiting = condition(pod(cluster, "c"), "PodScheduled")
     assert (waiting["status"], waiting["reason"]) == ("False", "Unschedulable")
     assert waiting["message"] == "0/2 nodes are available: 2 Insufficient nvidia.com/gpu."
@@ -84,12 +77,20 @@ async def test_pods_fill_the_gpus_and_the_rest_wait_unschedulable(cluster: Clust
 async def test_a_pending_pod_is_scheduled_when_capacity_appears(cluster: Cluster) -> None:
     for name in ("a", "b", "c"):
         cluster.registry.create(kinds.PODS, NS, gpu_pod(name))
-    await until(lambda: phase(cluster, "b") == "Running")
+    await eventually(lambda: phase(cluster, "a") == phase(cluster, "b") == "Running")
+    await eventually(lambda: "conditions" in (pod(cluster, "c") or {}).get("status", {}))
+    assert phase(cluster, "c") == "Pending"
+    freed = pod(cluster, "a")["spec"]["nodeName"]  # type: ignore[index]
     cluster.registry.delete(kinds.PODS, NS, "a", {"gracePeriodSeconds": 0})
-    await until(lambda: phase(cluster, "c") == "Running")
+    await eventually(lambda: phase(cluster, "c") == "Running")
+    assert pod(cluster, "c")["spec"]["nodeName"] == freed  # type: ignore[index]
+
     cluster.registry.create(kinds.PODS, NS, gpu_pod("d"))
+    await eventually(lambda: "conditions" in (pod(cluster, "d") or {}).get("status", {}))
+    assert phase(cluster, "d") == "Pending"
     cluster.add_nodes(1)
-    await until(lambda: phase(cluster, "d") == "Running")
+    await eventually(lambda: phase(cluster, "d") == "Running")
+    assert pod(cluster, "d")["spec"]["nodeName"] == "gpu-node-0003"  # type: ignore[index]
 
 
 async def test_node_selectors_and_taints_are_honoured(cluster: Cluster) -> None:
@@ -99,7 +100,7 @@ async def test_node_selectors_and_taints_are_honoured(cluster: Cluster) -> None:
         taints=[{"key": "dedicated", "value": "render", "effect": "NoSchedule"}],
     )
     cluster.registry.create(kinds.PODS, NS, gpu_pod("picky", nodeSelector={"gpu": "l40s"}))
-    await until(lambda: "conditions" in (pod(cluster, "picky") or {}).get("status", {}))
+    await eventually(lambda: "conditions" in (pod(cluster, "picky") or {}).get("status", {}))
     assert "untolerated taint" in condition(pod(cluster, "picky"), "PodScheduled")["message"]
     cluster.registry.create(
         kinds.PODS,
@@ -112,13 +113,13 @@ async def test_node_selectors_and_taints_are_honoured(cluster: Cluster) -> None:
             ],
         ),
     )
-    await until(lambda: phase(cluster, "tolerant") == "Running")
+    await eventually(lambda: phase(cluster, "tolerant") == "Running")
     assert pod(cluster, "tolerant")["spec"]["nodeName"] == "gpu-node-0003"  # type: ignore[index]
 
 
 async def test_a_running_pod_has_a_loopback_ip_in_its_nodes_pod_cidr(cluster: Cluster) -> None:
     cluster.registry.create(kinds.PODS, NS, gpu_pod("a"))
-    await until(
+    await eventually(
         lambda: (
             condition(pod(cluster, "a"), "Ready")["status"] == "True"
             if (pod(cluster, "a") or {}).get("status", {}).get("conditions")
@@ -138,22 +139,22 @@ async def test_a_crash_fails_a_never_restart_pod_and_restarts_an_always_pod(
 ) -> None:
     cluster.registry.create(kinds.PODS, NS, gpu_pod("once", restartPolicy="Never"))
     cluster.registry.create(kinds.PODS, NS, gpu_pod("again"))
-    await until(lambda: phase(cluster, "once") == phase(cluster, "again") == "Running")
+    await eventually(lambda: phase(cluster, "once") == phase(cluster, "again") == "Running")
     cluster.crash_container(NS, "once", exit_code=137)
     cluster.crash_container(NS, "again", exit_code=1)
-    await until(lambda: phase(cluster, "once") == "Failed")
+    await eventually(lambda: phase(cluster, "once") == "Failed")
     terminated = pod(cluster, "once")["status"]["containerStatuses"][0]["state"]  # type: ignore[index]
     assert terminated["terminated"]["exitCode"] == 137
-    await until(
+    await eventually(
         lambda: (pod(cluster, "again") or {})["status"]["containerStatuses"][0]["restartCount"] == 1
     )
 
 
 async def test_a_kubelet_eviction_leaves_a_failed_evicted_pod(cluster: Cluster) -> None:
     cluster.registry.create(kinds.PODS, NS, gpu_pod("a"))
-    await until(lambda: phase(cluster, "a") == "Running")
+    await eventually(lambda: phase(cluster, "a") == "Running")
     cluster.evict_pod(NS, "a", "The node was low on resource: memory.")
-    await until(lambda: phase(cluster, "a") == "Failed")
+    await eventually(lambda: phase(cluster, "a") == "Failed")
     status = pod(cluster, "a")["status"]  # type: ignore[index]
     assert (status["reason"], status["message"]) == (
         "Evicted",
@@ -174,7 +175,7 @@ async def test_a_lost_node_marks_its_pods_node_lost_then_the_taint_manager_remov
         }
     ]
     cluster.registry.create(kinds.PODS, NS, gpu_pod("a", tolerations=tolerate))
-    await until(lambda: phase(cluster, "a") == "Running")
+    await eventually(lambda: phase(cluster, "a") == "Running")
     node_name = pod(cluster, "a")["spec"]["nodeName"]  # type: ignore[index]
     await cluster.lose_node(node_name)
     lost = pod(cluster, "a")
@@ -184,14 +185,16 @@ async def test_a_lost_node_marks_its_pods_node_lost_then_the_taint_manager_remov
     node = cluster.store.get(kinds.NODES, "", node_name)
     assert {t["key"] for t in node["spec"]["taints"]} == {"node.kubernetes.io/unreachable"}
     assert condition(node, "Ready")["status"] == "Unknown"
-    await until(lambda: pod(cluster, "a") is None)
+    await eventually(lambda: pod(cluster, "a") is None)
 
 
 async def test_deleting_a_node_garbage_collects_its_pods(cluster: Cluster) -> None:
     cluster.registry.create(kinds.PODS, NS, gpu_pod("a"))
-    await until(lambda: phase(cluster, "a") == "Running")
-    cluster.registry.delete(kinds.NODES, "", pod(cluster, "a")["spec"]["nodeName"])  # type: ignore[index]
-    await until(lambda: pod(cluster, "a") is None)
+    await eventually(lambda: phase(cluster, "a") == "Running")
+    node = pod(cluster, "a")["spec"]["nodeName"]  # type: ignore[index]
+    cluster.registry.delete(kinds.NODES, "", node)
+    await eventually(lambda: pod(cluster, "a") is None)
+    assert cluster.store.find(kinds.NODES, "", node) is None
 
 
 async def test_owner_references_take_dependents_with_their_owner(cluster: Cluster) -> None:
@@ -202,8 +205,10 @@ async def test_owner_references_take_dependents_with_their_owner(cluster: Cluste
         NS,
         {"metadata": {"name": "key", "ownerReferences": [ref]}, "stringData": {"key": "k"}},
     )
+    assert cluster.store.find(kinds.SECRETS, NS, "key") is not None
     cluster.registry.delete(kinds.PODS, NS, "owner", {"gracePeriodSeconds": 0})
-    await until(lambda: cluster.store.find(kinds.SECRETS, NS, "key") is None)
+    await eventually(lambda: cluster.store.find(kinds.SECRETS, NS, "key") is None)
+    assert pod(cluster, "owner") is None
 
 
 async def test_a_container_waits_for_its_secret_and_starts_once_the_secret_appears(
@@ -219,13 +224,15 @@ async def test_a_container_waits_for_its_secret_and_starts_once_the_secret_appea
         statuses = (pod(cluster, "a") or {}).get("status", {}).get("containerStatuses") or [{}]
         return (statuses[0].get("state", {}).get("waiting") or {}).get("reason")
 
-    await until(lambda: waiting_reason() == "CreateContainerConfigError")
+    await eventually(lambda: waiting_reason() == "CreateContainerConfigError", 10, "the wait")
     await asyncio.sleep(0.1)  # well past ready_delay_s: still not started
     assert phase(cluster, "a") == "Pending"
     cluster.registry.create(
         kinds.SECRETS, NS, {"metadata": {"name": "a-key"}, "stringData": {"key": "k"}}
     )
-    await until(lambda: condition(pod(cluster, "a"), "Ready")["status"] == "True", 0.4)
+    await eventually(
+        lambda: condition(pod(cluster, "a"), "Ready")["status"] == "True", 10, "ready once keyed"
+    )
     assert phase(cluster, "a") == "Running"
 
 
@@ -235,14 +242,16 @@ async def test_a_dependent_created_after_its_owner_was_deleted_is_collected(
     owner = cluster.registry.create(kinds.PODS, NS, gpu_pod("owner"))
     ref = {"apiVersion": "v1", "kind": "Pod", "name": "owner", "uid": owner["metadata"]["uid"]}
     cluster.registry.delete(kinds.PODS, NS, "owner", {"gracePeriodSeconds": 0})
-    await until(lambda: pod(cluster, "owner") is None)
+    await eventually(lambda: pod(cluster, "owner") is None, 10, "the owner deleted")
     cluster.registry.create(
         kinds.SECRETS,
         NS,
         {"metadata": {"name": "late", "ownerReferences": [ref]}, "stringData": {"key": "k"}},
     )
     cluster.registry.create(kinds.SECRETS, NS, {"metadata": {"name": "free"}})
-    await until(lambda: cluster.store.find(kinds.SECRETS, NS, "late") is None)
+    await eventually(
+        lambda: cluster.store.find(kinds.SECRETS, NS, "late") is None, 10, "the late dependent"
+    )
     assert cluster.store.find(kinds.SECRETS, NS, "free") is not None
 
 
@@ -254,8 +263,8 @@ async def test_host_network_pods_cannot_share_a_port_on_one_node() -> None:
             spec = gpu_pod(name, hostNetwork=True)
             spec["spec"]["containers"][0]["ports"] = [{"containerPort": 8080}]
             sim.registry.create(kinds.PODS, NS, spec)
-        await until(lambda: phase(sim, "a") == "Running")
-        await until(lambda: "conditions" in (pod(sim, "b") or {}).get("status", {}))
+        await eventually(lambda: phase(sim, "a") == "Running")
+        await eventually(lambda: "conditions" in (pod(sim, "b") or {}).get("status", {}))
         assert "free ports" in condition(pod(sim, "b"), "PodScheduled")["message"]
         assert pod(sim, "a")["status"]["podIP"] == pod(sim, "a")["status"]["hostIP"]  # type: ignore[index]
     finally:

@@ -3,7 +3,6 @@ starts quickly, lists them over HTTP, and schedules pods across them."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from kubernetes_asyncio import client, config
 
 from kubesim import kinds
 from tests.kubesim.harness import NAMESPACE, cluster, simulated
+from tests.waiting import eventually
 
 NODES = 1000
 
@@ -40,10 +40,16 @@ async def test_a_thousand_gpu_nodes_start_list_and_take_pods(tmp_path: Path) -> 
             }
             for _ in range(50):
                 await core.create_namespaced_pod(NAMESPACE, pod, _preload_content=False)
-        for _ in range(200):
-            pods = sim.cluster.store.list(kinds.PODS, NAMESPACE)
-            if all(p["status"].get("phase") == "Running" for p in pods):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(
+            lambda: all(
+                p["status"].get("phase") == "Running"
+                for p in sim.cluster.store.list(kinds.PODS, NAMESPACE)
+            ),
+            30,
+            "all 50 pods running",
+            interval_s=0.02,
+        )
+        pods = sim.cluster.store.list(kinds.PODS, NAMESPACE)
+        assert len(pods) == 50
         nodes = {p["spec"]["nodeName"] for p in pods}
         assert len(nodes) == 50  # 8 GPUs each: one pod per node

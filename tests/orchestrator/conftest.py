@@ -8,7 +8,6 @@ assert that nothing outlived them.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -32,6 +31,8 @@ from orchestrator.clock import Clock
 from orchestrator.identity import Role
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
+from tests.waiting import eventually as eventually  # re-exported: the tests wait with it
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 API_SECRET = "orchestrator-tests-Vq8dLx2RmT7zKp4NwY9cHs3F"
@@ -128,27 +129,6 @@ def streamer_pids(state_dir: Path) -> list[int]:
     return found
 
 
-def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval_s)
-    return predicate()
-
-
-async def eventually(
-    check: Callable[[], bool], timeout_s: float = START_TIMEOUT_S, what: str = "condition"
-) -> None:
-    """Poll `check` on the event loop until it holds, or fail after `timeout_s`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} did not hold within {timeout_s} s")
-        await asyncio.sleep(0.05)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -207,9 +187,11 @@ def start_up(
         except httpx.HTTPError:
             return False
 
-    if not wait_until(ready, 60, 0.1):
+    try:
+        wait_until(ready, 60, "ixstream up ready", interval_s=0.1)
+    except AssertionError as never:
         up.stop(signal.SIGKILL)
-        raise RuntimeError(f"ixstream up not ready:\n{up.log()}")
+        raise RuntimeError(f"{never}:\n{up.log()}") from never
     return up
 
 

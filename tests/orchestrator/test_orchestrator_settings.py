@@ -74,7 +74,12 @@ def test_the_key_can_come_from_a_file_and_is_checked_like_any_other(tmp_path: Pa
 
 
 def test_production_accepts_an_oidc_issuer_with_its_jwks_url() -> None:
-    OrchestratorSettings(mode="production", oidc_issuer="https://idp", oidc_jwks_url="https://j")
+    settings = OrchestratorSettings(
+        mode="production", oidc_issuer="https://idp", oidc_jwks_url="https://j"
+    )
+    assert (settings.oidc_issuer, settings.oidc_jwks_url) == ("https://idp", "https://j")
+    assert settings.jwt_secret is None
+    assert not settings.generated_secret
 
 
 def test_an_issuer_without_a_jwks_url_is_refused() -> None:

@@ -7,8 +7,6 @@ under-reports in headless Chromium, FIELD-NOTES trap 13).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,21 +14,28 @@ import pytest
 
 from tests.browser import chromium
 from tests.conftest import StreamerProcess
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 async def decoded_stats(page: Any, at_least: int, timeout_s: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
     stats: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    async def decoded() -> bool:
+        nonlocal stats
         error = await page.evaluate("window.ixError || null")
         assert error is None, error
         stats = await page.evaluate("window.ixStats ? window.ixStats() : null") or {}
-        if stats.get("framesDecoded", 0) >= at_least:
-            return stats
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"Chromium decoded only {stats.get('framesDecoded', 0)} frames: {stats}")
+        return bool(stats.get("framesDecoded", 0) >= at_least)
+
+    await eventually(
+        decoded,
+        timeout_s,
+        lambda: f"Chromium decoding {at_least} frames (only {stats.get('framesDecoded', 0)})",
+        interval_s=0.1,
+    )
+    return stats
 
 
 @pytest.mark.parametrize("codec", ["h264", "vp8"])
@@ -47,7 +52,9 @@ async def test_chromium_decodes_the_stream(
         assert stats["codec"].lower() == f"video/{codec}"
         assert (stats["frameWidth"], stats["frameHeight"]) == (640, 360)
         assert stats["lastFrame"] is not None  # the frames channel reached the page too
-    deadline = time.monotonic() + 10  # a closed tab is released, with or without DELETE
-    while streamer.status()["viewers"] != 0:
-        assert time.monotonic() < deadline, "the closed browser's viewer was never released"
-        await asyncio.sleep(0.2)
+    await eventually(  # a closed tab is released, with or without DELETE
+        lambda: streamer.status()["viewers"] == 0,
+        10,
+        "the closed browser's viewer released",
+        interval_s=0.2,
+    )

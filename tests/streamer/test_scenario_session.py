@@ -24,7 +24,7 @@ from streamer.auth import Role, mint_token
 from streamer.render.factory import resolve_scene_path
 from streamer.render.gltf import load_scene
 from tests.conftest import StreamerProcess
-from tests.streamer.scenario.views import HOME, IN_THE_LEAK, settled_view
+from tests.streamer.scenario.views import HOME, IN_THE_LEAK, fog_settles_at, settled_view
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -67,6 +67,14 @@ async def timeline(streamer: StreamerProcess) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = response.json()["entries"]
     assert [e["seq"] for e in entries] == list(range(len(entries)))
     return entries
+
+
+async def scenario(streamer: StreamerProcess) -> dict[str, Any]:
+    """The run at a glance, as the instructor's console reads it."""
+    response = await call(streamer, "GET", "/v1/scenario")
+    assert response.status_code == 200, response.text
+    snapshot: dict[str, Any] = response.json()
+    return snapshot
 
 
 async def command(streamer: StreamerProcess, **body: Any) -> httpx.Response:
@@ -157,7 +165,7 @@ async def test_a_trainee_walking_into_the_leak_fires_its_trigger_visibly(
         await client.wait_for_frame(min_seq=seq, timeout_s=20)
         warned = await client.wait_for_notice(lambda n: (n.caption or "").startswith("You are"))
         assert warned.caption == "You are walking into the gas. Turn back and use the other exit."
-        await asyncio.sleep(2.5)  # the trigger thickens the gas over 2 s
+        await fog_settles_at(lambda: scenario(streamer), 0.5)  # the trigger thickens it over 2 s
         hazy = await settled_view(client, HOME)
 
         # Same place, same view: only the gas differs. It washes the contrast out.
@@ -214,7 +222,7 @@ async def test_instructor_commands_change_the_view_and_end_the_run_recorded(
         assert fired.json()["fired"] == ["haze-thickens"]
         notice = await client.wait_for_notice(lambda n: (n.caption or "").startswith("The haze"))
         assert notice.caption == "The haze is getting thicker. Get out now."
-        await asyncio.sleep(3.3)  # set_fog over 3 s
+        await fog_settles_at(lambda: scenario(streamer), 0.45)  # set_fog over 3 s
         hazy = await settled_view(client, HOME)
         assert float(np.abs(hazy - clear).mean()) > 6.0
 

@@ -20,6 +20,7 @@ from ixclient.viewer import ViewerClient
 from orchestrator.backends.kubernetes.turn import turn_credential
 from streamer.auth import generate_secret
 from tests.conftest import StreamerProcess
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -74,11 +75,14 @@ def coturn(tmp_path: Path) -> Iterator[Coturn]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while "listener opened on" not in log.read_text(errors="replace"):
+
+    def listening() -> bool:
         assert proc.poll() is None, f"coturn exited:\n{log.read_text()[-2000:]}"
-        assert time.monotonic() < deadline, f"coturn did not start:\n{log.read_text()[-2000:]}"
-        time.sleep(0.1)
+        return "listener opened on" in log.read_text(errors="replace")
+
+    wait_until(
+        listening, 20, lambda: f"coturn listening:\n{log.read_text()[-2000:]}", interval_s=0.1
+    )
     yield Coturn(port, secret, log)
     proc.terminate()
     proc.wait(timeout=10)

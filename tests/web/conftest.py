@@ -34,6 +34,7 @@ from orchestrator.auth import mint_api_token
 from orchestrator.identity import Role
 from tests.browser import chromium
 from tests.metrics import scrape
+from tests.waiting import eventually, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_ROOT = ROOT / "clients" / "web"
@@ -125,17 +126,23 @@ def start_orchestrator(
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     orchestrator = Orchestrator(proc, f"http://127.0.0.1:{port}", state_dir, log_path)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"ixstream up exited {proc.returncode}:\n{orchestrator.log_tail()}")
         with contextlib.suppress(httpx.HTTPError):
             ready = httpx.get(f"{orchestrator.base_url}/readyz", timeout=2)
-            if ready.status_code == 200 and ready.json().get("warm_streamers", 0) >= min(pool, 1):
-                return orchestrator
-        time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError(f"orchestrator not ready in {START_TIMEOUT_S} s:\n{orchestrator.log_tail()}")
+            return ready.status_code == 200 and ready.json().get("warm_streamers", 0) >= min(
+                pool, 1
+            )
+        return False
+
+    try:
+        wait_until(ready, START_TIMEOUT_S, "the orchestrator ready", interval_s=0.1)
+    except AssertionError as never:
+        stop(proc)
+        raise RuntimeError(f"{never}:\n{orchestrator.log_tail()}") from never
+    return orchestrator
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int:
@@ -166,12 +173,13 @@ def orchestrator(orchestrator_process: Orchestrator) -> Iterator[Orchestrator]:
         for session in client.get("/v1/sessions").json()["items"]:
             if session["state"] not in {"ending", "ended", "failed"}:
                 client.delete(f"/v1/sessions/{session['id']}")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+
+        def all_over() -> bool:
             states = {s["state"] for s in client.get("/v1/sessions").json()["items"]}
-            if not states & {"pending", "starting", "ready", "active", "ending"}:
-                break
-            time.sleep(0.2)
+            return not states & {"pending", "starting", "ready", "active", "ending"}
+
+        with contextlib.suppress(AssertionError):  # the next test's own checks will say
+            wait_until(all_over, 15, "every session over", interval_s=0.1)
 
 
 @pytest.fixture
@@ -266,14 +274,38 @@ async def until(
     page: Page, expression: str, check: Any, timeout_s: float = 45, what: str = "condition"
 ) -> Any:
     """Evaluates `expression` until `check(value)` holds; fails with the last value."""
-    deadline = time.monotonic() + timeout_s
-    value: Any = None
-    while time.monotonic() < deadline:
-        value = await page.evaluate(expression)
-        if check(value):
-            return value
-        await page.wait_for_timeout(250)
-    raise AssertionError(f"{what} did not happen in {timeout_s} s; last value: {value!r}")
+    values: list[Any] = []
+
+    async def holds() -> bool:
+        values.append(await page.evaluate(expression))
+        return bool(check(values[-1]))
+
+    await eventually(
+        holds, timeout_s, lambda: f"{what} (last value: {values[-1]!r})", interval_s=0.1
+    )
+    return values[-1]
+
+
+#: Frames to let pass after the last input before grabbing the picture (0.4 s at 30
+#: fps): the input is rendered, shown, and the encoder's quality has settled.
+SETTLE_FRAMES = 12
+
+
+async def settled_grab(page: Page, selector: str = "#stage video") -> list[int]:
+    """The picture, once the last input the page sent is on screen, a few frames on."""
+    report = await until(page, REPORT, lambda r: bool(r and r["lastFrame"]), 20, "a frame")
+    sent, shown = report["seq"], report["lastFrame"]["id"]
+    await until(
+        page,
+        REPORT,
+        lambda r: (
+            r["lastFrame"]["id"] >= shown + SETTLE_FRAMES and (r["lastFrame"]["seq"] or 0) >= sent
+        ),
+        20,
+        "the last input rendered, a few frames on",
+    )
+    frame: list[int] = await page.evaluate(GRAB, selector)
+    return frame
 
 
 async def playing(page: Page, frames: int = 60, timeout_s: float = 45) -> dict[str, Any]:

@@ -7,21 +7,20 @@ Anyone else is kept away from the controls, and API refusals are shown, not hidd
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.waiting import eventually
 from tests.web.conftest import (
-    GRAB,
     REPORT,
     Orchestrator,
     difference,
     new_page,
     screenshot,
+    settled_grab,
     start_session,
     until,
 )
@@ -31,12 +30,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(240)]
 SCENARIO = "gas-leak-warehouse"
 SNAPSHOT = "window.ixClient && window.ixClient.snapshot"
 COWORKER_CAPTION = "Your colleague has not moved. They may not have heard the alarm."
-
-
-async def grab(page: Page) -> list[int]:
-    await page.wait_for_timeout(600)
-    frame: list[int] = await page.evaluate(GRAB, "#stage video")
-    return frame
 
 
 async def open_console(browser: Browser, orchestrator: Orchestrator, session_id: str) -> Page:
@@ -93,12 +86,14 @@ async def test_the_instructor_directs_the_scenario_and_the_trainee_sees_each_ste
     await expect(console.locator("#live-caption")).to_contain_text("Your colleague has not moved.")
 
     # "Gas spreads" thickens the haze: the trainee's picture itself changes.
-    noise = difference(await grab(trainee), await grab(trainee))
-    before = await grab(trainee)
+    noise = difference(await settled_grab(trainee), await settled_grab(trainee))
+    before = await settled_grab(trainee)
     await console.get_by_role("button", name="Gas spreads").click()
     await expect(caption).to_have_text("The haze is getting thicker. Get out now.")
-    await trainee.wait_for_timeout(3500)  # the fog thickens over 3 s
-    changed = difference(before, await grab(trainee))
+    await until(  # the fog thickens over 3 s
+        console, SNAPSHOT, lambda s: bool(s) and s["fog_density"] == 0.45, 20, "the thick fog"
+    )
+    changed = difference(before, await settled_grab(trainee))
     assert changed > max(4 * noise, 6), f"the haze changed {changed:.1f} (noise {noise:.1f})"
 
     await console.get_by_role("button", name="Pause", exact=True).click()
@@ -109,7 +104,7 @@ async def test_the_instructor_directs_the_scenario_and_the_trainee_sees_each_ste
     await expect(console.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
     await screenshot(trainee, "scenario-paused")
     held = await scenario_time(console)
-    await console.wait_for_timeout(1500)
+    await console.wait_for_timeout(1500)  # time must pass to stand still: beyond a 1 s poll
     assert await scenario_time(console) == held, "scenario time stands still while paused"
     report = await trainee.evaluate(REPORT)
     assert report["scenario"]["paused"] is True
@@ -135,10 +130,12 @@ async def test_the_instructor_directs_the_scenario_and_the_trainee_sees_each_ste
     )
     review = console.get_by_role("link", name="Open the after-action review")
     await expect(review).to_have_attribute("href", f"review.html?session={session['id']}")
-    deadline = time.monotonic() + 15
-    while orchestrator.session(session["id"])["state"] != "ended":
-        assert time.monotonic() < deadline, "ending the scenario ends the session"
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: orchestrator.session(session["id"])["state"] == "ended",
+        15,
+        "ending the scenario ends the session",
+        interval_s=0.2,
+    )
 
 
 async def test_the_console_shows_the_apis_refusal_for_a_session_without_a_scenario(

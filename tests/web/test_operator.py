@@ -5,12 +5,10 @@ page is not for them.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.waiting import eventually
 from tests.web.conftest import Orchestrator, new_page, playing, screenshot, start_session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(120)]
@@ -36,7 +34,7 @@ async def test_the_operator_console_lists_live_sessions_and_ends_one(
     await expect(row.locator("td").nth(5)).to_have_text("1")  # viewers
     await expect(console.locator("#t-active")).to_have_text("2")
     await expect(console.locator("#pool-text")).to_contain_text("warm stations ready")
-    await console.wait_for_timeout(1200)  # durations tick
+    await console.wait_for_timeout(1200)  # real time, for the screenshot: durations tick
     await screenshot(console, "operator")
 
     await row.get_by_role("button", name="End kim's session").click()
@@ -45,10 +43,12 @@ async def test_the_operator_console_lists_live_sessions_and_ends_one(
         timeout=20_000
     )
     await expect(row).to_have_count(0, timeout=10_000)  # finished sessions are hidden
-    deadline = time.monotonic() + 10
-    while orchestrator.session(session["id"])["state"] != "ended":
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: orchestrator.session(session["id"])["state"] == "ended",
+        10,
+        "the session ended",
+        interval_s=0.2,
+    )
 
 
 async def test_the_operator_console_turns_away_a_trainee(

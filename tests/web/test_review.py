@@ -8,13 +8,13 @@ after-action log. A missing log and a trainee's sign-in are explained.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.waiting import wait_until
 from tests.web.conftest import Orchestrator, new_page, screenshot, start_session
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(240)]
@@ -31,17 +31,22 @@ def log_entries(api: httpx.Client, session_id: str) -> list[dict[str, Any]]:
 def wait_for_entry(
     api: httpx.Client, session_id: str, kind: str, timeout_s: float = 20, **fields: str
 ) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout_s
     entries: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+
+    def logged() -> bool:
+        nonlocal entries
         entries = log_entries(api, session_id)
-        if any(
+        return any(
             e["kind"] == kind and all(e.get(k) == v for k, v in fields.items()) for e in entries
-        ):
-            return entries
-        time.sleep(0.5)
-    kinds = [e["kind"] for e in entries if e["kind"] != "pose"]
-    raise AssertionError(f"no {kind} {fields} in the log in {timeout_s} s; logged: {kinds}")
+        )
+
+    wait_until(
+        logged,
+        timeout_s,
+        lambda: f"{kind} {fields} in the log; logged: {[e['kind'] for e in entries]}",
+        interval_s=0.2,
+    )
+    return entries
 
 
 async def test_the_review_plots_the_trainees_path_through_the_zones(
@@ -54,10 +59,10 @@ async def test_the_review_plots_the_trainees_path_through_the_zones(
     # radius 3), short of the south exit, then sidestep.
     await trainee.locator("#stage video").focus()
     await trainee.keyboard.down("KeyW")
-    await trainee.wait_for_timeout(2600)
+    await trainee.wait_for_timeout(2600)  # a held key walks at a speed: time is the input
     await trainee.keyboard.up("KeyW")
     await trainee.keyboard.down("KeyA")
-    await trainee.wait_for_timeout(1200)
+    await trainee.wait_for_timeout(1200)  # the same for the sidestep
     await trainee.keyboard.up("KeyA")
     with orchestrator.api("instructor") as api:
         wait_for_entry(api, sid, "trigger_fired", trigger="too-close-to-leak")

@@ -6,21 +6,21 @@ frozen frame, a short network outage is ridden out, and ending a session release
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
+from tests.waiting import eventually
 from tests.web.conftest import (
-    GRAB,
     REPORT,
     Orchestrator,
     difference,
     new_page,
     screenshot,
+    settled_grab,
     start_session,
     until,
 )
@@ -41,12 +41,6 @@ PUSH_STICK_FORWARD = """() => {
 }"""
 
 
-async def settled_grab(page: Page) -> list[int]:
-    await page.wait_for_timeout(600)  # a few frames at 30 fps: the last input is rendered
-    grab: list[int] = await page.evaluate(GRAB, VIDEO)
-    return grab
-
-
 async def test_keyboard_and_mouse_input_change_the_rendered_picture(
     browser: Browser, orchestrator: Orchestrator
 ) -> None:
@@ -58,7 +52,7 @@ async def test_keyboard_and_mouse_input_change_the_rendered_picture(
 
     await page.locator(VIDEO).focus()
     await page.keyboard.down("ArrowLeft")  # turn left at 90°/s
-    await page.wait_for_timeout(700)
+    await page.wait_for_timeout(700)  # a held key turns at a speed: time is the input
     await page.keyboard.up("ArrowLeft")
     turned = await settled_grab(page)
     by_keys = difference(still_b, turned)
@@ -71,14 +65,14 @@ async def test_keyboard_and_mouse_input_change_the_rendered_picture(
     await page.mouse.down()  # pointer lock where granted, drag-to-look where not
     for step in range(1, 11):
         await page.mouse.move(x + 30 * step, y + 4 * step)
-        await page.wait_for_timeout(16)
+        await page.wait_for_timeout(16)  # a drag, one move per display frame
     await page.mouse.up()
     looked = await settled_grab(page)
     by_mouse = difference(turned, looked)
     assert by_mouse > max(4 * noise, 6), f"mouse: {by_mouse:.1f} vs noise {noise:.1f}"
     # A gamepad's left stick walks (W3C Gamepad API, polled every animation frame).
     await page.evaluate(PUSH_STICK_FORWARD)
-    await page.wait_for_timeout(800)
+    await page.wait_for_timeout(800)  # a held stick walks at a speed: time is the input
     await page.evaluate("window.ixTestStick = 0")
     walked = await settled_grab(page)
     by_stick = difference(looked, walked)
@@ -100,9 +94,9 @@ async def test_the_stats_overlay_shows_live_frame_rate_and_motion_to_photon(
     await page.locator(VIDEO).focus()
     for _ in range(3):  # walk a little: motion-to-photon is measured on input
         await page.keyboard.down("KeyW")
-        await page.wait_for_timeout(400)
+        await page.wait_for_timeout(400)  # held: time is the input
         await page.keyboard.up("KeyW")
-        await page.wait_for_timeout(200)
+        await page.wait_for_timeout(200)  # released: three steps, not one long walk
     fps = await until(
         page,
         "Number(document.querySelector('[data-stat=fps]').textContent)",
@@ -182,7 +176,9 @@ async def test_ending_the_session_releases_the_stream_and_the_station(
     await expect(page.get_by_role("heading", name="Session ended")).to_be_visible()
     await expect(page.get_by_text("The training station has been released.")).to_be_visible()
     assert "session=" not in page.url
-    deadline = time.monotonic() + 15
-    while orchestrator.session(session["id"])["state"] != "ended":
-        assert time.monotonic() < deadline, orchestrator.session(session["id"])
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: orchestrator.session(session["id"])["state"] == "ended",
+        15,
+        lambda: f"the session ended: {orchestrator.session(session['id'])}",
+        interval_s=0.2,
+    )

@@ -7,25 +7,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.web.conftest import (
-    GRAB,
     REPORT,
     Orchestrator,
     difference,
     new_page,
     playing,
+    settled_grab,
     start_session,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(120)]
-
-
-async def grab(page: Page) -> list[int]:
-    await page.wait_for_timeout(600)
-    frame: list[int] = await page.evaluate(GRAB, "#stage video")
-    return frame
 
 
 async def test_a_spectator_sees_the_same_session_while_the_trainee_drives(
@@ -45,20 +39,20 @@ async def test_a_spectator_sees_the_same_session_while_the_trainee_drives(
     await expect(observer.locator("#stage [data-role=recording]")).to_be_hidden()
     await expect(observer.get_by_role("button", name="End session")).to_have_count(0)
 
-    noise = difference(await grab(observer), await grab(observer))
-    before = await grab(observer)
+    noise = difference(await settled_grab(observer), await settled_grab(observer))
+    before = await settled_grab(observer)
     await trainee.locator("#stage video").focus()
     await trainee.keyboard.down("ArrowRight")
-    await trainee.wait_for_timeout(700)
+    await trainee.wait_for_timeout(700)  # a held key turns at a speed: time is the input
     await trainee.keyboard.up("ArrowRight")
-    after = await grab(observer)
+    after = await settled_grab(observer)
     moved = difference(before, after)
     assert moved > max(4 * noise, 6), f"the observer saw {moved:.1f} of change (noise {noise:.1f})"
 
     # Typing in the observer's window does nothing to the session.
     trainee_seq = (await trainee.evaluate(REPORT))["lastFrame"]["seq"]
     await observer.keyboard.down("ArrowLeft")
-    await observer.wait_for_timeout(500)
+    await observer.wait_for_timeout(500)  # held as long as a trainee's would have to act
     await observer.keyboard.up("ArrowLeft")
     assert (await observer.evaluate(REPORT))["seq"] == 0
     assert orchestrator.session(session["id"])["viewers"] == 2

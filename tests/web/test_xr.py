@@ -98,7 +98,7 @@ async def test_enter_vr_streams_stereo_sized_for_the_eyes_and_sends_poses(
 
     # Poses flow every XR frame and the streamer applies them (the frame echoes the seq).
     first = await page.evaluate(f"{HEADSET}.seq")
-    await page.wait_for_timeout(1000)
+    await page.wait_for_timeout(1000)  # a rate: real time must pass, one second of XR frames
     sent = await page.evaluate(f"{HEADSET}.seq")
     assert sent - first >= 10, f"only {sent - first} pose samples in a second"
     applied = await until(
@@ -131,8 +131,9 @@ async def test_turning_the_head_is_reprojected_at_once_then_rerendered(
 ) -> None:
     page = await new_page(browser)
     await enter_vr(page, orchestrator, "walt")
-    await page.wait_for_timeout(500)
-    still = await page.evaluate(TURN_AND_CAPTURE, 0)
+    still = await until(  # the picture has caught up with the head: nothing to correct
+        page, f"({TURN_AND_CAPTURE})(0)", lambda r: r["correction"] < 1, 20, "a still view"
+    )
     assert still["correction"] < 1
 
     turned = await page.evaluate(TURN_AND_CAPTURE, 20)
@@ -201,7 +202,7 @@ async def test_the_scenarios_words_reach_the_headset_inside_vr(
         "the pause on the headset's panel",
     )
     assert lines[0] == "Paused by the instructor"
-    await page.wait_for_timeout(300)
-    after = await page.evaluate(PANEL_PIXELS)
-    assert mean_difference(before, after) > 3, "the panel is drawn into the XR layer"
+    await until(  # the panel is drawn into the XR layer
+        page, PANEL_PIXELS, lambda after: mean_difference(before, after) > 3, 20, "the panel"
+    )
     await screenshot(page, "headset-paused")

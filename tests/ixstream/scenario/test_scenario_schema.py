@@ -18,7 +18,9 @@ LIBRARY = Path(__file__).resolve().parents[3] / "scenarios"
 @pytest.mark.parametrize("name", ["traffic-stop-night.yaml", "gas-leak-warehouse.yaml"])
 def test_both_samples_pass_the_published_schema(name: str) -> None:
     document = yaml.safe_load((LIBRARY / name).read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(json_schema()).validate(document)
+    errors = jsonschema.Draft202012Validator(json_schema()).iter_errors(document)
+
+    assert [f"{error.json_path}: {error.message}" for error in errors] == []
 
 
 def test_a_misspelt_field_fails_the_schema_as_it_fails_the_loader() -> None:

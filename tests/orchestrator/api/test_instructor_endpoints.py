@@ -15,7 +15,8 @@ from typing import Any
 
 from orchestrator.identity import Role
 from orchestrator.sessions.states import SessionState
-from tests.orchestrator.conftest import Harness, auth, eventually
+from tests.orchestrator.conftest import Harness, auth
+from tests.waiting import eventually
 
 MakeApp = Callable[..., AbstractAsyncContextManager[Harness]]
 INSTRUCTOR = auth("ivy", Role.INSTRUCTOR)

@@ -30,6 +30,7 @@ from orchestrator.errors import StreamerStartError
 from orchestrator.sessions.states import FailureReason
 from orchestrator.tokens import SessionRole, mint_session_token
 from tests.orchestrator.conftest import START_TIMEOUT_S, streamer_pids
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -178,11 +179,7 @@ async def test_a_streamer_killed_with_sigkill_is_observed_dead_and_cleaned_up(
         observations.append(await backend.observe(streamer.id))
         return not observations[-1].alive
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
-    while not await observed_dead():
-        assert loop.time() < deadline, observations[-1]
-        await asyncio.sleep(0.05)
+    await eventually(observed_dead, 5, lambda: f"observed dead: {observations[-1]}")
     observation = observations[-1]
     assert observation.detail is not None
     assert "SIGKILL" in observation.detail

@@ -14,7 +14,7 @@ from orchestrator.backends import procfs
 from orchestrator.backends.base import parse_status
 from orchestrator.backends.local import streamer_env
 from orchestrator.backends.streamer_command import KEY_ENV
-from tests.orchestrator.conftest import wait_until
+from tests.waiting import wait_until
 
 
 def test_the_child_gets_its_key_but_none_of_the_orchestrators_settings() -> None:
@@ -46,7 +46,7 @@ def test_a_process_is_found_by_a_unique_argument() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
     try:
         # Right after fork the child still shows our command line; give exec a moment.
-        assert wait_until(lambda: procfs.find_pid_with_argument(marker) == child.pid, 5)
+        wait_until(lambda: procfs.find_pid_with_argument(marker) == child.pid, 5, "the child found")
     finally:
         child.kill()
         child.wait()

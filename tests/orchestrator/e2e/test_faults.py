@@ -17,15 +17,8 @@ import pytest
 from orchestrator.backends import procfs
 from orchestrator.identity import Principal, Role
 from orchestrator.sessions.states import FailureReason, SessionState
-from tests.orchestrator.conftest import (
-    START_TIMEOUT_S,
-    Harness,
-    UpProcess,
-    auth,
-    eventually,
-    streamer_pids,
-    wait_until,
-)
+from tests.orchestrator.conftest import START_TIMEOUT_S, Harness, UpProcess, auth, streamer_pids
+from tests.waiting import eventually, wait_until
 
 pytestmark = pytest.mark.e2e
 S = SessionState
@@ -120,22 +113,25 @@ def test_a_killed_and_restarted_orchestrator_readopts_or_accounts_for_every_sess
 ) -> None:
     up = orchestrator_up(pool=1, max_sessions=2)
     state_dir = up.state_dir
-    assert wait_until(lambda: api(up, "GET", "/readyz")["warm_streamers"] == 1, START_TIMEOUT_S), (
-        up.log()
+    wait_until(
+        lambda: api(up, "GET", "/readyz")["warm_streamers"] == 1,
+        START_TIMEOUT_S,
+        lambda: f"a warm streamer:\n{up.log()}",
     )
     kept = api(up, "POST", "/v1/sessions", json={})  # warm claim: ready at once
     lost = api(up, "POST", "/v1/sessions", "bob", json={})  # cold start
     queued = api(up, "POST", "/v1/sessions?wait=true", "carol", json={})
     assert (kept["state"], queued["state"], queued["queue_position"]) == ("ready", "pending", 1)
-    assert wait_until(
+    wait_until(
         lambda: api(up, "GET", f"/v1/sessions/{lost['id']}", "bob")["state"] == "ready",
         START_TIMEOUT_S,
-    ), up.log()
+        lambda: f"bob's cold start ready:\n{up.log()}",
+    )
 
     up.stop(signal.SIGKILL)  # no shutdown handler runs: streamers are left behind
     lost_pid = pid_of_session(state_dir, lost["id"])
     os.kill(lost_pid, signal.SIGKILL)  # and one of them dies while nobody watches
-    assert wait_until(lambda: not procfs.is_running(lost_pid, None), 5)
+    wait_until(lambda: not procfs.is_running(lost_pid, None), 5, "the lost streamer stopped")
 
     again = orchestrator_up(pool=1, max_sessions=2)
     by_id = {
@@ -148,10 +144,11 @@ def test_a_killed_and_restarted_orchestrator_readopts_or_accounts_for_every_sess
     )  # fmt: skip
     # The queued one kept its place and takes the slot the lost one freed.
     assert by_id[queued["id"]]["state"] in ("pending", "starting", "ready")
-    assert wait_until(
+    wait_until(
         lambda: api(again, "GET", f"/v1/sessions/{queued['id']}", "carol")["state"] == "ready",
         START_TIMEOUT_S,
-    ), again.log()
+        lambda: f"carol's queued session ready:\n{again.log()}",
+    )
 
     # No orphan: every live streamer belongs to a live session (full again, so the pool
     # keeps none), and every streamer process is one the orchestrator knows about.
@@ -161,6 +158,6 @@ def test_a_killed_and_restarted_orchestrator_readopts_or_accounts_for_every_sess
         known = {r["pid"] for r in records} == set(streamer_pids(state_dir))
         return known and owners == sorted([kept["id"], queued["id"]])
 
-    assert wait_until(settled, 15), (streamer_records(state_dir), again.log())
+    wait_until(settled, 15, lambda: f"settled: {streamer_records(state_dir)}\n{again.log()}")
     audit = [json.loads(line) for line in (state_dir / "audit.jsonl").read_text().splitlines()]
     assert {"session.adopt", "session.fail"} <= {a["action"] for a in audit}

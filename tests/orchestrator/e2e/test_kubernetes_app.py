@@ -11,7 +11,6 @@ their mirrored state says the session is over.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -39,7 +38,8 @@ from tests.orchestrator.backends.kubernetes.test_contract import (
     backend_settings,
     running_streamers_cluster,
 )
-from tests.orchestrator.conftest import Harness, auth, eventually, running_app, settings_for
+from tests.orchestrator.conftest import Harness, auth, running_app, settings_for
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -167,7 +167,9 @@ async def test_a_replica_reaps_another_replicas_pod_only_once_its_session_is_ove
         kube = simulated_pod_settings(sim, pool_buffer=0)
         # Started after the pod exists, so its restart recovery meets the pod too.
         async with kubernetes_app(tmp_path, kube, reconcile_interval_s=0.05) as app:
-            await asyncio.sleep(1.0)  # four reaper rounds of this replica
+            await eventually(lambda: streamer.id in backend_of(app).pods(), 30, "pod seen")
+            for _ in range(4):  # four reaper rounds of this replica
+                await app.service.reap_orphans()
             assert streamer.id in backend_of(app).pods()
             operator = auth("ops", Role.OPERATOR)
             listed = (await app.client.get("/v1/sessions", headers=operator)).json()

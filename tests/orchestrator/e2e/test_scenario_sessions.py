@@ -30,8 +30,9 @@ from ixclient.viewer import ViewerClient
 from orchestrator.identity import Role
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.states import EndReason, SessionState
-from tests.orchestrator.conftest import ROOT, Harness, auth, eventually, streamer_pids
-from tests.streamer.scenario.views import HOME, IN_THE_LEAK, settled_view
+from tests.orchestrator.conftest import ROOT, Harness, auth, streamer_pids
+from tests.streamer.scenario.views import HOME, IN_THE_LEAK, fog_settles_at, settled_view
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 MakeApp = Callable[..., AbstractAsyncContextManager[Harness]]
@@ -249,13 +250,20 @@ async def test_the_gas_leak_drill_end_to_end_zone_event_and_log(
 
         trainee = ViewerClient(f"{session.streamer.base_url}/whep", created.json()["token"])
         trainee.auto_move = False
+
+        async def snapshot() -> dict[str, Any]:
+            response = await app.client.get(f"{base}/scenario", headers=INSTRUCTOR)
+            assert response.status_code == 200, response.text
+            run: dict[str, Any] = response.json()
+            return run
+
         async with trainee:
             await trainee.wait_for_notice(lambda n: n.scenario == SCENARIO)
             clear = await settled_view(trainee, HOME)
             seq = trainee.send_pose(0.0, IN_THE_LEAK)
             await trainee.wait_for_frame(min_seq=seq, timeout_s=20)
             await trainee.wait_for_notice(lambda n: (n.caption or "").startswith("You are"))
-            await asyncio.sleep(2.5)  # the gas thickens over 2 s
+            await fog_settles_at(snapshot, 0.5)  # the gas thickens over 2 s
             in_gas = await settled_view(trainee, HOME)
             assert float(np.abs(in_gas - clear).mean()) > 6.0
             assert float(in_gas.std()) < 0.75 * float(clear.std())
@@ -267,7 +275,7 @@ async def test_the_gas_leak_drill_end_to_end_zone_event_and_log(
             )
             assert fired.status_code == 200, fired.text
             await trainee.wait_for_notice(lambda n: (n.caption or "").startswith("The haze"))
-            await asyncio.sleep(3.3)  # from 0.5 down to 0.45 over 3 s: thinner, visibly
+            await fog_settles_at(snapshot, 0.45)  # from 0.5 down to 0.45 over 3 s: thinner
             thinner = await settled_view(trainee, HOME)
             assert float(np.abs(thinner - in_gas).mean()) > 1.0
 

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from orchestrator.backends import procfs
-from tests.orchestrator.conftest import ROOT, START_TIMEOUT_S, UpProcess, auth, wait_until
+from tests.orchestrator.conftest import ROOT, START_TIMEOUT_S, UpProcess, auth
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 WATCH_S = 3.0
@@ -40,9 +41,11 @@ def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_strea
 ) -> None:
     up = orchestrator_up(pool=1, max_sessions=2)
     client = httpx.Client(base_url=up.base_url, timeout=30, trust_env=False)
-    assert wait_until(
-        lambda: client.get("/readyz").json()["warm_streamers"] == 1, START_TIMEOUT_S
-    ), up.log()
+    wait_until(
+        lambda: client.get("/readyz").json()["warm_streamers"] == 1,
+        START_TIMEOUT_S,
+        lambda: f"a warm streamer:\n{up.log()}",
+    )
     assert "IX Stream" in client.get("/").text  # the web client (or its stand-in page)
 
     created = client.post("/v1/sessions", json={}, headers=auth("alice"))
@@ -59,10 +62,13 @@ def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_strea
             headless_client, spectator.json()["whep_url"], spectator.json()["token"]
         )
         rates = []  # the session's measured frame rate, as the operator console sees it
-        while not (trainee.done() and watcher.done()):
+
+        def rate_seen_or_watching_over() -> bool:
             body = client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()
             rates.append(body["measured_fps"] or 0.0)
-            time.sleep(0.2)
+            return rates[-1] > 0 or (trainee.done() and watcher.done())
+
+        wait_until(rate_seen_or_watching_over, START_TIMEOUT_S, "a rate, or both viewers done")
         reports = [trainee.result(), watcher.result()]
     assert max(rates) > 0, rates
     for report in reports:
@@ -71,13 +77,13 @@ def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_strea
 
     seen = client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()
     assert seen["state"] == "active"
-    assert wait_until(
+    wait_until(
         lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
-            "frames_sent"] >= max(r["frames"] for r in reports), 5,
+            "frames_sent"] >= max(r["frames"] for r in reports), 5, "every frame counted",
     )  # fmt: skip
-    assert wait_until(
+    wait_until(
         lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
-            "first_frame_at"] is not None, 5,
+            "first_frame_at"] is not None, 5, "the first frame's time reported",
     )  # fmt: skip
     metrics = client.get("/metrics").text
     assert 'ixstream_orchestrator_session_first_frame_seconds_count{kind="warm"} 1.0' in metrics
@@ -86,11 +92,11 @@ def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_strea
     deleted_at = time.monotonic()
     ended = client.delete(f"/v1/sessions/{session['id']}", headers=auth("alice"))
     assert ended.status_code == 202
-    assert wait_until(lambda: not procfs.is_running(pid, None), 5), "streamer outlived 5 s"
+    wait_until(lambda: not procfs.is_running(pid, None), 5, "the streamer stopped")
     assert time.monotonic() - deleted_at < 5
-    assert wait_until(
+    wait_until(
         lambda: client.get(f"/v1/sessions/{session['id']}", headers=auth("alice")).json()[
-            "state"] == "ended", 5,
+            "state"] == "ended", 5, "the session ended",
     )  # fmt: skip
     audit = [json.loads(x) for x in (up.state_dir / "audit.jsonl").read_text().splitlines()]
     actions = [a["action"] for a in audit if a["session"] == session["id"]]

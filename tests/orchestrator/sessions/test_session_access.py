@@ -28,7 +28,11 @@ ops = Principal("olga", Role.OPERATOR)
 
 
 def test_a_trainee_sees_and_ends_their_own_session() -> None:
-    access.require_end(alice, session_of("alice"))
+    own = session_of("alice")
+
+    assert access.can_see(alice, own)
+    assert access.can_end(alice, own)
+    access.require_end(alice, own)  # does not raise
 
 
 def test_a_trainee_may_not_see_another_trainees_session() -> None:
@@ -74,4 +78,7 @@ def test_an_instructor_sees_every_session() -> None:
 
 
 def test_an_operator_sees_and_ends_everything() -> None:
-    access.require_end(ops, session_of("alice"))
+    for session in (session_of("alice"), session_of("tina", Role.INSTRUCTOR)):
+        assert access.can_see(ops, session)
+        assert access.can_end(ops, session)
+        access.require_end(ops, session)  # does not raise

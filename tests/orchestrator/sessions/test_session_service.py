@@ -4,7 +4,6 @@ ended on a clock the test moves (the streamer stays real)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -80,7 +79,8 @@ async def test_a_session_is_ended_when_its_time_is_up(
         session = await service.create(ALICE, service.default_spec(), wait=False)
         await eventually(lambda: session.state is S.READY)
         clock.advance(advance_s - 2)
-        await asyncio.sleep(0.5)  # two polls: still within its time
+        for _ in range(2):  # two polls on the moved clock: still within its time
+            await service.poll_streamers()
         assert session.state is S.READY
         clock.advance(2)
         await eventually(lambda: session.state is S.ENDED, 10)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from streamer.render.factory import create_frame_source, default_scene_path, resolve_scene_path
 from streamer.render.gltf import SceneLoadError
 from streamer.render.source import RenderRequest
+from streamer.render.testpattern import TestPattern
 
 
 def test_the_sample_scene_ships_inside_the_package() -> None:
@@ -22,10 +24,12 @@ def test_the_sample_scene_ships_inside_the_package() -> None:
 def test_a_test_pattern_source_needs_no_gl() -> None:
     source = create_frame_source("test-pattern", 320, 240)
 
-    frame = source.render(RenderRequest(frame_id=0, scene_time_s=0.0))
+    frame = source.render(RenderRequest(frame_id=5, scene_time_s=0.0))
 
     assert source.description == "test-pattern"
     assert frame.i420.shape == (360, 320)
+    pattern = TestPattern(320, 240).render(RenderRequest(frame_id=5, scene_time_s=0.0))
+    np.testing.assert_array_equal(frame.i420, pattern.i420)  # the pattern, not a blank
 
 
 def test_a_scene_source_renders_the_sample_scene() -> None:

@@ -11,7 +11,17 @@ import pytest
 
 from ixstream.pose import Pose
 from streamer.render.source import RenderRequest
-from streamer.render.testpattern import FRAME_ID_BITS, Y_WHITE, TestPattern, head_angles
+from streamer.render.testpattern import (
+    BAR_PERIOD_PX,
+    BAR_STEP_PX,
+    FRAME_ID_BITS,
+    Y_BLACK,
+    Y_BRIGHT,
+    Y_DARK,
+    Y_WHITE,
+    TestPattern,
+    head_angles,
+)
 
 W, H = 320, 240
 
@@ -56,6 +66,46 @@ def test_frames_have_the_i420_shape_and_type() -> None:
     assert frame.i420.dtype == np.uint8
     assert frame.i420.flags.c_contiguous
     assert (frame.width, frame.height) == (W, H)
+
+
+BAR_ROW = 60  # below the frame-id strip (16 px) and above the pose block (y 100..140)
+
+
+def test_the_picture_is_the_pattern_bars_block_and_frame_id_at_known_pixels() -> None:
+    frame_id = 0b1010_0000_0000_0001
+    pattern = TestPattern(W, H)
+    y, u, v = pattern.planes(pattern.render(RenderRequest(frame_id, scene_time_s=0.0)).i420)
+
+    # Bars: dark then bright, half a period each, shifted by the frame's step.
+    shift, half = frame_id * BAR_STEP_PX, BAR_PERIOD_PX // 2
+    bars = [Y_BRIGHT if ((x + shift) // half) % 2 else Y_DARK for x in range(W)]
+    assert y[BAR_ROW].tolist() == bars
+    # The pose block: white and colourless, centred for a head looking straight ahead.
+    size = H // 6
+    top, left = (H - size) // 2, (W - size) // 2
+    assert np.all(y[top : top + size, left : left + size] == Y_WHITE)
+    assert np.all(u[top // 2 : (top + size) // 2, left // 2 : (left + size) // 2] == 128)
+    assert np.all(v[top // 2 : (top + size) // 2, left // 2 : (left + size) // 2] == 128)
+    assert y[top - 1, left] != Y_WHITE  # and no bigger
+    assert y[top, left - 1] != Y_WHITE
+    # The frame id strip: first cell white (1), second black (0).
+    assert (y[8, 8], y[8, 24]) == (Y_WHITE, Y_BLACK)
+    # Chroma outside the block: neutral U, V tinted by the frame id.
+    assert (u[BAR_ROW // 2, 0], v[BAR_ROW // 2, 0]) == (128, 96 + (frame_id * 2) % 64)
+
+
+def test_the_bars_step_left_by_their_step_from_one_frame_to_the_next() -> None:
+    pattern = TestPattern(W, H)
+    rows = [
+        pattern.render(RenderRequest(frame_id=i, scene_time_s=0.0)).i420[BAR_ROW].copy()
+        for i in range(2)
+    ]
+
+    assert not np.array_equal(rows[0], rows[1])
+    np.testing.assert_array_equal(rows[1][: W - BAR_STEP_PX], rows[0][BAR_STEP_PX:])
+    # the first dark-to-bright edge moved from x = 32 to x = 28
+    assert (rows[0][31], rows[0][32]) == (Y_DARK, Y_BRIGHT)
+    assert (rows[1][27], rows[1][28]) == (Y_DARK, Y_BRIGHT)
 
 
 def test_the_same_request_gives_the_same_bytes() -> None:

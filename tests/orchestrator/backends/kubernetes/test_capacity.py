@@ -17,6 +17,7 @@ from orchestrator.backends.base import StreamerPhase
 from orchestrator.errors import StreamerStartError
 from orchestrator.sessions.states import FailureReason
 from tests.kubesim.harness import PROFILE, admin, cluster, opened, simulated
+from tests.waiting import eventually
 
 
 async def test_sessions_beyond_the_gpus_wait_pending_and_start_when_a_node_is_added(
@@ -27,8 +28,13 @@ async def test_sessions_beyond_the_gpus_wait_pending_and_start_when_a_node_is_ad
         await asyncio.gather(*(backend.wait_ready(s.id, 10) for s in first))
 
         extra = [await backend.spawn(PROFILE, f"s-extra-{i}") for i in range(2)]
+        await eventually(
+            lambda: all(backend.pending_reason(s.id) for s in extra), 30, "both unschedulable"
+        )
         waiting = [asyncio.create_task(backend.wait_ready(s.id, 0.5)) for s in extra]
-        await asyncio.sleep(1.0)  # twice the start timeout: waiting for a GPU is not starting
+        # wait_ready times out on the loop's clock, which cannot be injected: real time must
+        # pass, beyond the start timeout, to show that waiting for a GPU is not starting.
+        await asyncio.sleep(0.75)
         assert not any(task.done() for task in waiting)
         for streamer in extra:
             reason = backend.pending_reason(streamer.id)

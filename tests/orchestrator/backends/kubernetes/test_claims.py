@@ -19,6 +19,7 @@ from orchestrator.backends.base import StreamerPhase
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.claims import jitter
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
+from tests.waiting import eventually
 
 POOL = 50
 REQUESTS = 200
@@ -33,7 +34,9 @@ async def test_two_replicas_claiming_one_pool_never_hand_out_a_pod_twice(tmp_pat
         spawned = await asyncio.gather(*(a.spawn(PROFILE, None) for _ in range(POOL)))
         await asyncio.gather(*(a.wait_ready(s.id, 30) for s in spawned))
         # Replica B learns of A's pods through its own watch.
-        await _until(lambda: len(b.warm_ready(m.profile_hash(PROFILE))) == POOL)
+        await eventually(
+            lambda: len(b.warm_ready(m.profile_hash(PROFILE))) == POOL, 30, "B sees the pool"
+        )
 
         outcomes = await asyncio.gather(
             *(
@@ -90,12 +93,3 @@ def test_the_back_off_after_a_conflict_is_full_jitter_doubling_up_to_64_times() 
         delays = [jitter(0.01, conflicts) for _ in range(400)]
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling / 2  # spread over the whole range, not a fixed delay
-
-
-async def _until(predicate: object, timeout_s: float = 10.0) -> None:
-    assert callable(predicate)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)

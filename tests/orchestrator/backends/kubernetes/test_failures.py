@@ -17,6 +17,7 @@ import pytest
 from kubesim import kinds
 from kubesim.kubelet import KubeletConfig
 from kubesim.serve import RunningSimulator
+from orchestrator.backends.base import Observation
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.errors import StreamerStartError
 from orchestrator.sessions.states import FailureReason
@@ -29,20 +30,22 @@ from tests.kubesim.harness import (
     shipped_grant,
     simulated,
 )
+from tests.waiting import eventually
 
 FAILURE = "ixstream_orchestrator_kubernetes_pod_failures_total"
 
 
 async def _dead_within(backend: KubernetesBackend, streamer_id: str, seconds: float) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        observation = await backend.observe(streamer_id)
-        if not observation.alive:
-            assert observation.detail is not None
-            return observation.detail
-        assert loop.time() < deadline, f"still alive: {observation.detail}"
-        await asyncio.sleep(0.02)
+    observations: list[Observation] = []
+
+    async def dead() -> bool:
+        observations.append(await backend.observe(streamer_id))
+        return not observations[-1].alive
+
+    await eventually(dead, seconds, lambda: f"dead, but still alive: {observations[-1].detail}")
+    detail = observations[-1].detail
+    assert detail is not None
+    return detail
 
 
 def _secrets(sim: RunningSimulator) -> int:
@@ -80,12 +83,13 @@ async def test_an_unattended_pod_on_a_lost_node_is_evicted_by_the_taint_manager(
         streamer = await backend.spawn(PROFILE, "s-orphan")
         await backend.wait_ready(streamer.id, 10)
         await admin(sim, "nodes/gpu-node-0001/lose")
+
         # Nobody deletes it: after tolerationSeconds the cluster removes it by itself,
         # and garbage collection takes its key Secret along.
-        for _ in range(200):
-            if not await backend.list() and _secrets(sim) == 0:
-                break
-            await asyncio.sleep(0.02)
+        async def gone() -> bool:
+            return not await backend.list() and _secrets(sim) == 0
+
+        await eventually(gone, 30, "the pod evicted and its key collected")
         assert await backend.list() == []
         assert _secrets(sim) == 0
 
@@ -180,11 +184,9 @@ async def test_a_pod_whose_key_secret_is_refused_is_deleted_and_the_spawn_fails(
         assert failure.value.reason == FailureReason.SPAWN_FAILED
         assert "key secret" in failure.value.detail
         assert "cannot create resource" in failure.value.detail
-        for _ in range(100):
-            if not sim.cluster.store.list(kinds.PODS, NAMESPACE):
-                break
-            await asyncio.sleep(0.02)
-        assert sim.cluster.store.list(kinds.PODS, NAMESPACE) == []
+        await eventually(
+            lambda: not sim.cluster.store.list(kinds.PODS, NAMESPACE), 10, "the keyless pod deleted"
+        )
         assert _secrets(sim) == 0
 
 
@@ -203,9 +205,10 @@ async def test_a_pods_key_secret_and_service_are_born_owned_by_it_and_go_with_it
         assert {d["metadata"]["ownerReferences"][0]["uid"] for d in dependents} == {pod_uid}
         assert store.get(kinds.SECRETS, NAMESPACE, f"{streamer.id}-key")
         await backend.delete(streamer.id)
-        for _ in range(100):
-            if not store.list(kinds.SECRETS, NAMESPACE) + store.list(kinds.SERVICES, NAMESPACE):
-                break
-            await asyncio.sleep(0.02)
-        assert store.list(kinds.SECRETS, NAMESPACE) == []
-        assert store.list(kinds.SERVICES, NAMESPACE) == []
+        await eventually(
+            lambda: (
+                not store.list(kinds.SECRETS, NAMESPACE) + store.list(kinds.SERVICES, NAMESPACE)
+            ),
+            10,
+            "the key Secret and the Service collected with their pod",
+        )

@@ -9,8 +9,6 @@ stops, the other takes the pool over once the lease lapses.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ import pytest
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.fleet import FleetCount, WarmFleet, fleet_target
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
+from tests.waiting import eventually
 
 
 @pytest.mark.parametrize(
@@ -37,14 +36,6 @@ def test_the_buffer_policy_is_agones_clamped_to_min_and_max(
     assert fleet_target(bound=bound, buffer=buffer, minimum=minimum, maximum=maximum) == warm
 
 
-async def _until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.05)
-
-
 def _count(fleet: WarmFleet) -> FleetCount:
     return fleet.count()
 
@@ -59,12 +50,12 @@ async def test_the_fleet_keeps_the_buffer_as_sessions_claim_and_never_retires_a_
         fleet = WarmFleet(backend, PROFILE, start_timeout_s=10)
         await fleet.start()
         try:
-            await _until(lambda: _count(fleet).ready == 3)
+            await eventually(lambda: _count(fleet).ready == 3)
             claimed = [await backend.claim(PROFILE, f"s-{i}") for i in range(2)]
             assert all(claimed)
-            await _until(lambda: _count(fleet).ready == 3 and _count(fleet).bound == 2)
+            await eventually(lambda: _count(fleet).ready == 3 and _count(fleet).bound == 2)
             fleet.buffer = 1  # an operator lowers it
-            await _until(lambda: _count(fleet).ready == 1 and not _retiring(backend))
+            await eventually(lambda: _count(fleet).ready == 1 and not _retiring(backend))
             assert _count(fleet).bound == 2
             assert {s.id for s in claimed if s} <= set(backend.pods())
         finally:
@@ -78,18 +69,38 @@ def _retiring(backend: KubernetesBackend) -> bool:
     )
 
 
-async def test_two_replicas_running_a_fleet_fill_the_pool_once(tmp_path: Path) -> None:
+def _counting_rounds(fleet: WarmFleet, monkeypatch: pytest.MonkeyPatch) -> list[FleetCount]:
+    """The counts each reconcile round of `fleet` saw, as its loop runs them."""
+    rounds: list[FleetCount] = []
+    reconcile = fleet.reconcile
+
+    async def counted() -> FleetCount:
+        rounds.append(await reconcile())
+        return rounds[-1]
+
+    monkeypatch.setattr(fleet, "reconcile", counted)
+    return rounds
+
+
+async def test_two_replicas_running_a_fleet_fill_the_pool_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with (
         simulated(cluster(nodes=4, gpus=4), tmp_path) as sim,
         opened(sim, pool_buffer=4, pool_interval_s=0.05, replica_id="a") as a,
         opened(sim, pool_buffer=4, pool_interval_s=0.05, replica_id="b") as b,
     ):
         fleets = [WarmFleet(x, PROFILE, start_timeout_s=10) for x in (a, b)]
+        rounds = [_counting_rounds(fleet, monkeypatch) for fleet in fleets]
         for fleet in fleets:
             await fleet.start()
         try:
-            await _until(lambda: _count(fleets[0]).ready == 4)
-            await asyncio.sleep(0.5)  # several more rounds: nobody tops it up again
+            await eventually(lambda: _count(fleets[0]).ready == 4, what="the pool filled")
+            seen = [len(r) for r in rounds]
+            await eventually(
+                lambda: all(len(r) >= n + 5 for r, n in zip(rounds, seen, strict=True)),
+                what="five more rounds of each fleet",
+            )  # in which nobody tops the pool up again
             assert _count(fleets[0]).ready + _count(fleets[0]).starting == 4
             assert sum(f.leader for f in fleets) == 1
             gauge = "ixstream_orchestrator_kubernetes_fleet_pods"
@@ -108,10 +119,12 @@ async def test_a_dead_warm_pod_is_reaped_and_replaced(tmp_path: Path) -> None:
         fleet = WarmFleet(backend, PROFILE, start_timeout_s=10)
         await fleet.start()
         try:
-            await _until(lambda: _count(fleet).ready == 1)
+            await eventually(lambda: _count(fleet).ready == 1)
             (first,) = backend.warm_ready(fleet._hash)
             sim.cluster.crash_container("ixstream", first)
-            await _until(lambda: first not in backend.pods() and _count(fleet).ready == 1)
+            await eventually(lambda: first not in backend.pods() and _count(fleet).ready == 1)
+            (replacement,) = backend.warm_ready(fleet._hash)
+            assert replacement != first
         finally:
             await fleet.close()
 
@@ -128,14 +141,22 @@ async def test_when_the_keeper_stops_the_other_replica_takes_the_pool_over(
         for fleet in fleets:
             await fleet.start()
         try:
-            await _until(lambda: _count(fleets[0]).ready == 2 and any(f.leader for f in fleets))
+            await eventually(
+                lambda: _count(fleets[0]).ready == 2 and any(f.leader for f in fleets),
+                10,
+                "a leader and a full pool",
+            )
             keeper, other = sorted(fleets, key=lambda f: not f.leader)
             await keeper.close()  # it stops renewing the lease
             assert not other.leader
-            await _until(lambda: other.leader, timeout_s=5.0)  # the lease lapsed: 1 s
+            await eventually(lambda: other.leader, 10, "the hand-over")  # the lease lapses: 1 s
             claimed = await b.claim(PROFILE, "s-after-hand-over")
             assert claimed is not None
-            await _until(lambda: _count(other).ready == 2 and _count(other).bound == 1)
+            await eventually(
+                lambda: _count(other).ready == 2 and _count(other).bound == 1,
+                10,
+                "the pool refilled by the new keeper",
+            )
         finally:
             for fleet in fleets:
                 await fleet.close()

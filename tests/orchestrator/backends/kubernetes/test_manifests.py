@@ -36,7 +36,13 @@ def test_a_streamer_pod_is_valid_against_the_kubernetes_schema() -> None:
         image_pull_secrets=["registry"],
         priority_class_name="interactive",
     )
-    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    # the optional fields are written, so the strict schema checks them too
+    spec = manifest["spec"]
+    assert spec["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-L40S"}
+    assert spec["imagePullSecrets"] == [{"name": "registry"}]
+    assert spec["priorityClassName"] == "interactive"
+    # raises ValidationError on any unknown or mistyped field; returns the schema's release
+    assert kubernetes_validate.validate(manifest, K8S_VERSION, strict=True) == "1.33"
 
 
 def test_a_streamer_pod_requests_its_gpu_as_an_extended_resource_limit_equal_to_request() -> None:

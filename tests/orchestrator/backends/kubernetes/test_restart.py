@@ -17,6 +17,7 @@ from pathlib import Path
 from kubesim import kinds
 from orchestrator.backends.base import StreamerPhase
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
+from tests.waiting import eventually
 
 
 async def test_a_restarted_backend_finds_every_streamer_session_and_key(tmp_path: Path) -> None:
@@ -60,9 +61,10 @@ async def test_a_watch_too_old_to_resume_lists_again_and_misses_nothing(tmp_path
         for i in range(20):
             store.create(kinds.CONFIGMAPS, "ixstream", {"metadata": {"name": f"noise-{i}"}})
         sim.cluster.registry.delete(kinds.PODS, "ixstream", streamer.id, {"gracePeriodSeconds": 0})
-        for _ in range(200):
-            if not await backend.list():
-                break
-            await asyncio.sleep(0.02)
+
+        async def gone() -> bool:
+            return not await backend.list()
+
+        await eventually(gone, 30, "the deleted pod gone from the relisted cache")
         assert await backend.list() == []
         assert backend.metrics.value("ixstream_orchestrator_kubernetes_watch_relists_total") >= 1
