@@ -7,11 +7,13 @@ per app, so tests can build several), the backend with its warm pool
 the app cannot tell which), opened to find what a previous run left, the audit log,
 the session journal, the session service (which starts the pool, re-adopts or accounts
 for every session, then starts its reconcile loop), and the HTTP client that proxies
-WHEP to streamers.
+WHEP to streamers. The WHEP proxy's answers carry CORS headers for the allowed origins
+(`ixstream/cors.py`, `allowed_origins` in the settings); no other path does.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +22,7 @@ import structlog
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from ixstream.cors import CorsPolicy, ScopedCors
 from orchestrator.api.bodies import MAX_BODY_BYTES
 from orchestrator.api.context import AppContext
 from orchestrator.api.openapi import install_openapi
@@ -39,6 +42,10 @@ from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
 log = structlog.get_logger("orchestrator.app")
+
+#: CORS applies to the WHEP proxy only: a player on another origin may signal; the
+#: rest of the API is for the web client this app serves itself (same origin).
+WHEP_PATHS = re.compile(r"/v1/sessions/[^/]+/whep(/[^/]+)?")
 
 DESCRIPTION = """The IX Stream control plane: sessions, warm pool, queue and WHEP proxy.
 
@@ -115,6 +122,9 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
     install_problem_handlers(app)
     install_openapi(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        ScopedCors, policy=CorsPolicy.for_origins(settings.allowed_origins), paths=WHEP_PATHS
+    )
     app.include_router(health.router)
     app.include_router(sessions.router)
     app.include_router(instructor.router)

@@ -16,9 +16,10 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ixstream.cors import ANY, normalise_origin, origin_of
 from orchestrator.backends.base import Codec
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.identity import Role
@@ -44,6 +45,12 @@ class OrchestratorSettings(BaseSettings):
         default=None,
         description="Base URL clients reach the API at (e.g. behind a proxy); "
         "default: the URL of each request.",
+    )
+    cors_origins: list[str] | None = Field(
+        default=None,
+        description="Origins whose pages may use the WHEP endpoints (the proxy and, passed "
+        "on, each streamer's own) from another origin, as a JSON list; `*` any. Default: "
+        "the origin of `public_url` if set, and any origin in dev mode.",
     )
 
     # --- authentication
@@ -258,6 +265,20 @@ class OrchestratorSettings(BaseSettings):
             self.jwt_secret = SecretStr(secrets.token_urlsafe(MIN_SECRET_BYTES))
             self._generated_secret = True
         return self
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [normalise_origin(origin) for origin in value]
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The origins CORS admits on WHEP endpoints: `cors_origins` when set; else
+        our own (`public_url`'s) and, in dev mode, any."""
+        if self.cors_origins is not None:
+            return self.cors_origins
+        own = [origin_of(self.public_url)] if self.public_url else []
+        return [*own, ANY] if self.mode == "dev" else own
 
     @property
     def ice_hosts(self) -> list[str] | None:

@@ -2,23 +2,31 @@
 
 Routes live in `streamer/api/routes/` (WHEP, health, the orchestrator's control API);
 they find the settings, metrics and service on `app.state` through `streamer/api/deps.py`.
+WHEP answers carry CORS headers for the configured origins (`ixstream/cors.py`), so a
+player served elsewhere can use a streamer's URL directly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
 
+from ixstream.cors import CorsPolicy, ScopedCors
 from streamer.api.routes import control, health, whep
 from streamer.metrics import StreamerMetrics
 from streamer.service import StreamerService
 from streamer.settings import StreamerSettings
 
 log = structlog.get_logger(__name__)
+
+#: CORS applies to WHEP only (`/whep` and its resources); the control API and status
+#: are for the orchestrator, never for a browser.
+WHEP_PATHS = re.compile(r"/whep(/[^/]+)?")
 
 
 def create_app(settings: StreamerSettings, on_fatal: asyncio.Event | None = None) -> FastAPI:
@@ -30,6 +38,9 @@ def create_app(settings: StreamerSettings, on_fatal: asyncio.Event | None = None
     app.state.settings = settings
     app.state.metrics = StreamerMetrics()
     app.state.on_fatal = on_fatal
+    app.add_middleware(
+        ScopedCors, policy=CorsPolicy.for_origins(settings.cors_origins), paths=WHEP_PATHS
+    )
     app.include_router(control.router)
     app.include_router(health.router)
     app.include_router(whep.router)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ixstream.cors import normalise_origin
 
 
 class IceServer(BaseModel):
@@ -51,6 +53,16 @@ class StreamerSettings(BaseSettings):
         5.0, gt=0, description="a connected viewer silent (no RTCP) this long is released"
     )
     connect_timeout_s: float = Field(10.0, gt=0, description="a viewer must connect within this")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins whose pages may use /whep (CORS); '*' any; default none: "
+        "the orchestrator passes its own list to the streamers it starts",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [normalise_origin(origin) for origin in value]
 
     @model_validator(mode="after")
     def _check(self) -> StreamerSettings:

@@ -40,6 +40,7 @@ def create_backend(
             host=settings.streamer_host,
             stop_grace_s=settings.stop_grace_s,
             ice_hosts=tuple(settings.ice_hosts) if settings.ice_hosts is not None else None,
+            cors_origins=tuple(settings.allowed_origins),
         )
         local = LocalProcessBackend(config, clock)
         pool = WarmPool(
@@ -52,7 +53,12 @@ def create_backend(
         )
         return BackendWithPool(local, pool)
     if settings.backend == "kubernetes":
-        kube = KubernetesBackend(settings.kubernetes, clock, registry=metrics.registry)
+        kube = KubernetesBackend(
+            settings.kubernetes,
+            clock,
+            registry=metrics.registry,
+            cors_origins=settings.allowed_origins,
+        )
         fleet = ClusterWarmPool(kube, warm_profile, start_timeout_s=settings.start_timeout_s)
         return BackendWithPool(kube, fleet)
     raise ConfigurationError(f"unknown backend {settings.backend!r}")  # pragma: no cover

@@ -28,6 +28,7 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -45,7 +46,12 @@ from orchestrator.backends.base import (
     parse_status,
 )
 from orchestrator.backends.log_tail import file_log_tail
-from orchestrator.backends.streamer_command import KEY_ENV, SUBCOMMAND, streamer_command
+from orchestrator.backends.streamer_command import (
+    KEY_ENV,
+    SUBCOMMAND,
+    cors_env,
+    streamer_command,
+)
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
 from orchestrator.sessions.states import FailureReason, SessionState
@@ -66,6 +72,7 @@ class LocalBackendConfig:
     stop_grace_s: float = 3.0
     http_timeout_s: float = 2.0
     ice_hosts: tuple[str, ...] | None = None
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -98,11 +105,15 @@ class _Entry:
         }
 
 
-def streamer_env(parent: dict[str, str], key: str) -> dict[str, str]:
+def streamer_env(
+    parent: dict[str, str], key: str, cors_origins: Sequence[str] = ()
+) -> dict[str, str]:
     """The child's environment: ours (PATH, locale, GPU driver variables) minus the
-    orchestrator's own settings and secrets, plus the streamer's key."""
+    orchestrator's own settings and secrets, plus the streamer's key and the origins
+    its WHEP endpoint admits (CORS)."""
     env = {k: v for k, v in parent.items() if not k.startswith(PRIVATE_ENV_PREFIX)}
     env[KEY_ENV] = key
+    env.update(cors_env(cors_origins))
     return env
 
 
@@ -193,7 +204,7 @@ class LocalProcessBackend(SessionBackend):
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=log_out,
                     stderr=asyncio.subprocess.STDOUT,
-                    env=streamer_env(dict(os.environ), key),
+                    env=streamer_env(dict(os.environ), key, self._config.cors_origins),
                     start_new_session=True,
                 )
         except OSError as exc:

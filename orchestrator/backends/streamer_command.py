@@ -9,11 +9,15 @@ with port 0 (the kernel picks a free port and the streamer writes it down), the 
 fixed port and the pod IP the kubelet expands for `$(POD_IP)`.
 
 The command line never holds a secret (argv is world-readable in /proc and in the pod
-spec): the streamer's token key arrives in its environment, under `KEY_ENV`.
+spec): the streamer's token key arrives in its environment, under `KEY_ENV`. So do
+the origins whose pages may use the streamer's WHEP endpoint directly (`CORS_ENV`,
+the orchestrator's own allowed origins), so that a direct WHEP URL admits the same
+players as the proxied one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +28,13 @@ SUBCOMMAND = "stream"
 KEY_ENV = "IXS_STREAMER_JWT_SECRET"
 #: The ICE servers (STUN/TURN, with credentials) as JSON.
 ICE_ENV = "IXS_STREAMER_ICE_SERVERS"
+#: The origins allowed to use the streamer's WHEP endpoint (CORS), as a JSON list.
+CORS_ENV = "IXS_STREAMER_CORS_ORIGINS"
+
+
+def cors_env(origins: Sequence[str]) -> dict[str, str]:
+    """The streamer's environment entry for the allowed origins (`ixstream/cors.py`)."""
+    return {CORS_ENV: json.dumps(list(origins))}
 
 
 def profile_args(profile: StreamerProfile) -> list[str]:

@@ -11,7 +11,7 @@ servers without trickle support.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -143,6 +143,51 @@ async def whep_stop(
     if upstream.status_code >= 400:
         return _streamer_problem(upstream, request)
     return Response(status_code=upstream.status_code)
+
+
+#: WHEP §4.1: OPTIONS is the CORS preflight. CORS headers come from `ScopedCors`
+#: (`orchestrator/app.py`); no token is needed, browsers send preflights without one.
+PREFLIGHT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    204: {
+        "description": "CORS preflight answered (WHEP §4.1); the `Access-Control-*` "
+        "headers name the allowed origin, methods and headers.",
+        "headers": {
+            "Access-Control-Allow-Origin": {"schema": {"type": "string"}},
+            "Access-Control-Allow-Methods": {"schema": {"type": "string"}},
+        },
+    },
+}
+
+
+@router.options(
+    "/{session_id}/whep",
+    status_code=204,
+    response_class=Response,
+    responses={
+        **PREFLIGHT_RESPONSES,
+        204: {
+            **PREFLIGHT_RESPONSES[204],
+            "headers": {
+                **PREFLIGHT_RESPONSES[204]["headers"],
+                "Accept-Post": {"schema": {"type": "string", "enum": [SDP]}},
+            },
+        },
+    },
+)
+async def whep_preflight(session_id: SessionId) -> Response:
+    """CORS preflight of a WHEP offer; says what POST accepts (`Accept-Post`, WHEP §4.1)."""
+    return Response(status_code=204, headers={"Accept-Post": SDP})
+
+
+@router.options(
+    "/{session_id}/whep/{resource_id}",
+    status_code=204,
+    response_class=Response,
+    responses=PREFLIGHT_RESPONSES,
+)
+async def whep_resource_preflight(session_id: SessionId, resource_id: ResourceId) -> Response:
+    """CORS preflight of a DELETE or PATCH on a WHEP resource."""
+    return Response(status_code=204)
 
 
 async def _forward(

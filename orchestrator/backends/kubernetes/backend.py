@@ -36,6 +36,7 @@ import contextlib
 import json
 import secrets
 import socket
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -99,12 +100,14 @@ class KubernetesBackend(SessionBackend):
         settings: KubernetesSettings,
         clock: Clock | None = None,
         registry: CollectorRegistry | None = None,
+        cors_origins: Sequence[str] = (),
     ) -> None:
         if settings.streamer_key_seed is None:
             raise ConfigurationError(
                 "the kubernetes backend needs streamer_key_seed to derive streamer keys from"
             )
         self.settings = settings
+        self._cors_origins = tuple(cors_origins)  # passed on to each pod (CORS)
         self._seed = settings.streamer_key_seed.get_secret_value()
         self.metrics = KubernetesMetrics(registry)
         self._clock = clock or SystemClock()
@@ -196,6 +199,7 @@ class KubernetesBackend(SessionBackend):
                 name=name,
                 ice_servers_json=self._ice_servers(session_id or name),
                 streamer_id=secrets.token_hex(5) if self.settings.signalling == "service" else None,
+                cors_origins=self._cors_origins,
             )
             try:
                 return await self._client.create_pod(manifest)

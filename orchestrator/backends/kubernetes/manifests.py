@@ -25,11 +25,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from orchestrator.backends.base import StreamerProfile
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
-from orchestrator.backends.streamer_command import ICE_ENV, KEY_ENV, SUBCOMMAND, streamer_command
+from orchestrator.backends.streamer_command import (
+    ICE_ENV,
+    KEY_ENV,
+    SUBCOMMAND,
+    cors_env,
+    streamer_command,
+)
 
 Manifest = dict[str, Any]
 
@@ -187,6 +194,7 @@ def streamer_pod(
     name: str,
     ice_servers_json: str,
     streamer_id: str | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> Manifest:
     """One streamer pod named `name` (`streamer_pod_name`): GPU request, scheduling
     constraints, hardening, probes; its key from the Secret `key_secret_name(name)`."""
@@ -204,6 +212,8 @@ def streamer_pod(
         },
         {"name": ICE_ENV, "value": ice_servers_json},
     ]
+    # The orchestrator's allowed origins, so the pod's own WHEP URL admits the same pages.
+    env += [{"name": k, "value": v} for k, v in cors_env(cors_origins).items()]
     env += [{"name": k, "value": v} for k, v in sorted(settings.streamer_env.items())]
     probe_port = "http"
     container: Manifest = {

@@ -75,8 +75,16 @@ async def whep_delete(
 
 @router.options("/whep")
 async def whep_options() -> Response:
-    # WHEP §4.1: OPTIONS is for CORS pre-flight; advertise what we accept.
+    """WHEP §4.1: OPTIONS is the CORS preflight; it also says what POST accepts. The
+    CORS headers themselves come from the app's `ScopedCors` (`streamer/app.py`)."""
     return Response(status_code=204, headers={"Accept-Post": SDP_TYPE})
+
+
+@router.options("/whep/{viewer_id}")
+async def whep_resource_options(viewer_id: str) -> Response:
+    """The preflight of a DELETE or PATCH on a WHEP resource (WHEP §4.1, §4.3): always
+    204, with no token (browsers send preflights without `Authorization`)."""
+    return Response(status_code=204)
 
 
 @router.get("/", include_in_schema=False)

@@ -18,6 +18,8 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/sessions/{session_id}"), ("post", "/v1/sessions/{session_id}/spectators"),
     ("post", "/v1/sessions/{session_id}/whep"),
     ("delete", "/v1/sessions/{session_id}/whep/{resource_id}"),
+    ("options", "/v1/sessions/{session_id}/whep"),
+    ("options", "/v1/sessions/{session_id}/whep/{resource_id}"),
     ("get", "/v1/scenarios"), ("get", "/v1/scenarios/schema"),
     ("get", "/v1/scenarios/{scenario_id}"), ("put", "/v1/scenarios/{scenario_id}"),
     ("get", "/v1/sessions/{session_id}/scenario"),

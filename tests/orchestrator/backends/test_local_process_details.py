@@ -13,14 +13,20 @@ import pytest
 from orchestrator.backends import procfs
 from orchestrator.backends.base import parse_status
 from orchestrator.backends.local import streamer_env
-from orchestrator.backends.streamer_command import KEY_ENV
+from orchestrator.backends.streamer_command import CORS_ENV, KEY_ENV
 from tests.waiting import wait_until
 
 
 def test_the_child_gets_its_key_but_none_of_the_orchestrators_settings() -> None:
-    parent = {"PATH": "/bin", "IXS_ORCH_JWT_SECRET": "api-key", KEY_ENV: "someone-elses"}
+    parent = {
+        "PATH": "/bin",
+        "IXS_ORCH_JWT_SECRET": "api-key",
+        KEY_ENV: "someone-elses",
+        CORS_ENV: '["http://someone-elses.test"]',
+    }
     env = streamer_env(parent, "the-streamers-key")
-    assert env == {"PATH": "/bin", KEY_ENV: "the-streamers-key"}
+    # No allowed origins from the orchestrator means none, whatever the parent had.
+    assert env == {"PATH": "/bin", KEY_ENV: "the-streamers-key", CORS_ENV: "[]"}
 
 
 def test_a_process_is_recognised_by_its_pid_and_start_time() -> None:
