@@ -5,8 +5,9 @@ on loopback: an H.264 viewer and a VP8-only viewer both decode moving
 pictures; with two viewers of each codec there are two encoders, and each
 encodes every rendered frame once (not once per viewer); a VP8 viewer's
 keyframe request costs the H.264 viewers nothing; the VP8 encoder closes when
-its last viewer leaves; an offer with no codec we send gets 406 naming both
-lists. Chromium forced to VP8 is in test_browser_viewer.py.
+its last viewer leaves; a recording stays in the session's codec while only a
+VP8 viewer watches; an offer with no codec we send gets 406 naming both lists.
+Chromium forced to VP8 is in test_browser_viewer.py.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import av
 import httpx
 import numpy as np
 import pytest
 
 from ixclient.viewer import ViewerClient
+from streamer.auth import mint_token
 from tests.conftest import StreamerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -148,3 +151,32 @@ def test_an_offer_with_no_codec_we_send_is_refused_with_406_naming_both_lists(
     assert response.status_code == 406
     assert response.text.strip() == "the offer lists VP9, AV1; this streamer sends H264, VP8"
     assert streamer.status()["viewers"] == 0
+
+
+async def test_the_recording_stays_in_the_sessions_codec_while_only_vp8_viewers_watch(
+    streamer_factory: Factory, tmp_path: Path
+) -> None:
+    streamer = streamer_factory(*SMALL)
+    token = mint_token(streamer.secret, "orchestrator", streamer.session_id, subject="orch")
+    async with httpx.AsyncClient(
+        base_url=streamer.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as control:
+        setup = await control.put("/v1/scenario", json={"scenario": None, "record": True})
+        assert setup.status_code == 200, setup.text
+        async with ViewerClient(streamer.whep_url, token=streamer.token(), codec="vp8") as viewer:
+            await viewer.wait_for_frame(timeout_s=20)
+            await asyncio.sleep(1.5)
+            assert viewer.hello is not None
+            assert viewer.hello.codec == "vp8"
+        stop = await control.post("/v1/recording/stop")
+        assert stop.status_code == 200, stop.text
+        frames = stop.json()["frames"]
+        response = await control.get("/v1/recording")
+    assert frames > 20
+    assert response.headers["content-type"] == "video/mp4"
+    path = tmp_path / "session.mp4"
+    path.write_bytes(response.content)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(stream)) == frames
