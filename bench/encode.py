@@ -21,6 +21,13 @@ input path cost.
 Frames come from the scene renderer (`streamer.render.factory`) with small
 head motions when it is present, else from a smooth synthetic scene.
 
+`two_codecs` measures the encode stage (`streamer.encode.stage.EncoderSet`)
+with viewers of one codec (H.264) and of two (H.264 and VP8) in the same run:
+`cost_ratio` is the time per frame with two codecs over one (what a VP8
+viewer joining H.264 viewers costs: one more encode per frame, never one per
+viewer), and `overhead_ratio` the two-codec time over the sum of each codec
+alone (1.0: the stage adds nothing to the two encodes).
+
 `python -m bench.encode` prints the result as JSON.
 """
 
@@ -41,6 +48,7 @@ import numpy.typing as npt
 
 from ixstream.pose import Pose
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncoderConfig
+from streamer.encode.factory import create_encoder
 from streamer.encode.pyav_encoder import (
     MIN_BITRATE_BPS,
     PyAVEncoder,
@@ -48,6 +56,7 @@ from streamer.encode.pyav_encoder import (
     open_context,
     wrap_i420,
 )
+from streamer.encode.stage import EncoderSet
 from streamer.render.source import FrameSource, RenderRequest
 
 I420 = npt.NDArray[np.uint8]
@@ -85,7 +94,38 @@ def run(
     }
     for codec, implementation in IMPLEMENTATIONS.items():
         result[codec] = _compare(codec, implementation, clip, frames, fps, rounds)
+    result["two_codecs"] = _two_codecs(clip, frames, fps, rounds)
     return result
+
+
+def _two_codecs(clip: Sequence[I420], frames: int, fps: int, rounds: int) -> dict[str, Any]:
+    """The encode stage with one codec in use, each alone, and two at once: same clip, same run."""
+    height, width = clip[0].shape[0] * 2 // 3, clip[0].shape[1]
+    config = EncoderConfig("h264", width, height, fps, allow_hardware=False)
+    runs = {
+        name: _best(rounds, lambda wanted=wanted: _stage_encode(config, wanted), clip, frames)
+        for name, wanted in {
+            "h264": ("h264",),
+            "vp8": ("vp8",),
+            "h264_and_vp8": ("h264", "vp8"),
+        }.items()
+    }
+    one, alone_vp8, two = runs["h264"], runs["vp8"], runs["h264_and_vp8"]
+    return {
+        **{name: asdict(result) for name, result in runs.items()},
+        "cost_ratio": round(one.fps / two.fps, 3),
+        "overhead_ratio": round((1 / two.fps) / (1 / one.fps + 1 / alone_vp8.fps), 3),
+    }
+
+
+def _stage_encode(config: EncoderConfig, wanted: tuple[str, ...]) -> tuple[EncodeFn, int]:
+    stage = EncoderSet(config, create_encoder)
+
+    def encode(i420: I420, pts: int, keyframe: bool) -> int:
+        # An encoder opens on its first frame with a keyframe, as for a first viewer.
+        return sum(encoded.size_bytes for _, encoded in stage.encode(wanted, i420, pts, {}))
+
+    return encode, config.fps
 
 
 def _compare(

@@ -3,6 +3,10 @@
 Names follow `namespace_subsystem_name_unit`; counters end in `_total`; times
 are in seconds. No label carries a per-session or per-viewer value: one
 process serves one session, so the session is the scrape target itself.
+Encoder metrics carry the `codec` ("h264" | "vp8"): viewers of different
+codecs cost one encoder each, and `frames_encoded_total{codec}` next to
+`frames_rendered_total` shows that frames are encoded once per codec, not per
+viewer.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ class StreamerMetrics:
     def __post_init__(self) -> None:
         r = self.registry
         self.frames_rendered = Counter(_ns("frames_rendered_total"), "Frames rendered.", registry=r)
-        self.frames_encoded = Counter(_ns("frames_encoded_total"), "Frames encoded.", registry=r)
+        self.frames_encoded = Counter(
+            _ns("frames_encoded_total"), "Frames encoded, by codec.", ["codec"], registry=r
+        )
+        self.encoders_open = Gauge(
+            _ns("encoders_open"),
+            "Open encoders, by codec (one per codec in use, whatever the viewer count).",
+            ["codec"],
+            registry=r,
+        )
         self.frames_sent = Counter(
             _ns("frames_sent_total"), "Encoded frames handed to a viewer's RTP sender.", registry=r
         )
@@ -49,12 +61,16 @@ class StreamerMetrics:
             registry=r,
         )
         self.encode_seconds = Histogram(
-            _ns("encode_seconds"), "Encode time per frame.", buckets=_STAGE_BUCKETS, registry=r
+            _ns("encode_seconds"),
+            "Encode time per frame, by codec.",
+            ["codec"],
+            buckets=_STAGE_BUCKETS,
+            registry=r,
         )
         self.keyframes_forced = Counter(
             _ns("keyframes_forced_total"),
-            "Keyframes forced, by reason (viewer_joined, pli, resync).",
-            ["reason"],
+            "Keyframes forced, by reason (viewer_joined, pli, resync, recording) and codec.",
+            ["reason", "codec"],
             registry=r,
         )
         self.viewers = Gauge(_ns("viewers"), "Connected viewers, by role.", ["role"], registry=r)
@@ -80,5 +96,8 @@ class StreamerMetrics:
             registry=r,
         )
         self.bitrate_target = Gauge(
-            _ns("bitrate_target_bps"), "Encoder bitrate target in bits per second.", registry=r
+            _ns("bitrate_target_bps"),
+            "Encoder bitrate target in bits per second, by codec.",
+            ["codec"],
+            registry=r,
         )

@@ -1,11 +1,12 @@
 """The frame pipeline: render → encode on one dedicated thread, packets to the loop.
 
 One thread owns the GL context (it is bound to the thread that made it,
-FIELD-NOTES trap 9) and the encoder. CPU-heavy work never runs on the event
+FIELD-NOTES trap 9) and the encoders. CPU-heavy work never runs on the event
 loop, which stays free for RTP, RTCP and data channels. The thread renders only
 while someone watches, so a warm-pool streamer costs nothing while it waits.
-Encoding once and fanning the packets out to every viewer happens on the loop
-side (`StreamHub`).
+Each frame is rendered once and encoded once per codec its viewers decode
+(`streamer.encode.stage.EncoderSet`); the service fans each codec's packets
+out to that codec's viewers on the loop side.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +24,9 @@ import structlog
 
 from ixstream.pose import Pose
 from ixstream.protocol import AxesEvent, ButtonEvent, KeyEvent, MouseEvent, PoseSample, XrViewsEvent
-from streamer.encode.base import VIDEO_CLOCK_HZ, EncodedFrame, Encoder, EncoderConfig
+from streamer.encode.base import VIDEO_CLOCK_HZ, EncodedFrame, EncoderConfig
+from streamer.encode.factory import SUPPORTED_CODECS
+from streamer.encode.stage import EncoderSet
 from streamer.frameclock import FrameClock
 from streamer.input import Applied, InputState
 from streamer.metrics import StreamerMetrics
@@ -37,7 +40,7 @@ class PipelineConfig:
     width: int
     height: int
     fps: int
-    codec: str
+    codec: str  # the session's preferred codec: its encoder stays open, the recording uses it
     bitrate_bps: int
     stereo: bool
     source: str  # "scene" | "test-pattern"
@@ -47,9 +50,14 @@ class PipelineConfig:
 
 @dataclass(frozen=True, slots=True)
 class FrameOut:
-    """One encoded frame and what it was made from, handed to the event loop."""
+    """One frame encoded in one codec, and what it was made from, handed to the event loop.
+
+    A frame rendered once and encoded in two codecs makes two `FrameOut`s with
+    the same `frame_id`, `applied` and render timings.
+    """
 
     frame_id: int
+    codec: str  # "h264" | "vp8": which viewers take it
     encoded: EncodedFrame
     applied: Applied
     render_s: float
@@ -71,7 +79,10 @@ class SceneDirector(Protocol):
 
 
 class FrameSink(Protocol):
-    """Something that keeps the encoded frames too (`streamer.record.Recorder`)."""
+    """Something that keeps the preferred codec's encoded frames too (`streamer.record.Recorder`).
+
+    While a sink is set the preferred codec is encoded even with no viewer of it.
+    """
 
     def write(self, frame: EncodedFrame) -> None: ...
 
@@ -104,15 +115,15 @@ class FramePipeline:
         self._state = InputState()
         self._fresh_input = False
         self._last_input_at: float | None = None
-        self._keyframe_reasons: set[str] = set()
+        self._keyframe_reasons: dict[str, set[str]] = {}
+        self._codecs: frozenset[str] = frozenset()
         self._active = False
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="ixstream-pipeline", daemon=True)
         self.ready = threading.Event()
         self.renderer_name = ""
         self.encoder_name = ""
-        self.target_bitrate_bps = config.bitrate_bps
-        self._pending_bitrate: int | None = None
+        self._pending_bitrates: dict[str, int] = {}
         self._jobs: list[tuple[Job, concurrent.futures.Future[Any]]] = []
         self._source: FrameSource | None = None
         self.director: SceneDirector | None = None
@@ -162,13 +173,24 @@ class FramePipeline:
         with self._cond:
             self._state.apply_event(event)
 
-    def request_keyframe(self, reason: str) -> None:
-        with self._cond:
-            self._keyframe_reasons.add(reason)
+    def set_codecs(self, codecs: Collection[str]) -> None:
+        """The codecs the viewers decode: from the next frame on, each is encoded once.
 
-    def set_target_bitrate(self, bitrate_bps: int) -> None:
+        A codec that appears gets an encoder (its first frame a keyframe); one
+        that is gone has its encoder closed (the preferred codec's stays open).
+        """
         with self._cond:
-            self._pending_bitrate = bitrate_bps
+            self._codecs = frozenset(codecs)
+
+    def request_keyframe(self, reason: str, codec: str | None = None) -> None:
+        """Forces a keyframe in `codec`'s next frame (None: the preferred codec's)."""
+        with self._cond:
+            self._keyframe_reasons.setdefault(codec or self.config.codec, set()).add(reason)
+
+    def set_target_bitrate(self, bitrate_bps: int, codec: str | None = None) -> None:
+        """Sets `codec`'s encoder bitrate target (None: the preferred codec's)."""
+        with self._cond:
+            self._pending_bitrates[codec or self.config.codec] = bitrate_bps
 
     def run_on_thread(self, job: Job) -> concurrent.futures.Future[Any]:
         """Runs `job` on the pipeline thread between frames (waking it if idle).
@@ -193,17 +215,18 @@ class FramePipeline:
     # -- the thread ------------------------------------------------------------
 
     def _run(self) -> None:
-        encoder: Encoder | None = None
+        encoders: EncoderSet | None = None
         try:
-            self._source, encoder = self._open()
-            self._loop_frames(encoder)
+            self._source, encoders = self._open()
+            self._loop_frames(encoders)
         except BaseException as exc:  # the thread must report, never die silently
             log.exception("pipeline_failed", error=str(exc))
             self._loop.call_soon_threadsafe(self._on_fatal, exc)
         finally:
             self._fail_jobs()
-            if encoder is not None:
-                encoder.close()
+            if encoders is not None:
+                encoders.close()
+                self._metrics.encoders_open.clear()
             if self._source is not None:
                 self._source.close()
 
@@ -226,7 +249,7 @@ class FramePipeline:
             finally:
                 self._cond.acquire()
 
-    def _open(self) -> tuple[FrameSource, Encoder]:
+    def _open(self) -> tuple[FrameSource, EncoderSet]:
         # Imported here: moderngl and the codecs load only in the pipeline thread.
         from streamer.encode.factory import create_encoder
         from streamer.render.factory import create_frame_source
@@ -239,7 +262,7 @@ class FramePipeline:
             stereo=cfg.stereo,
             scene_path=cfg.scene_path,
         )
-        encoder = create_encoder(
+        encoders = EncoderSet(
             EncoderConfig(
                 codec=cfg.codec,
                 width=cfg.width,
@@ -247,19 +270,29 @@ class FramePipeline:
                 fps=cfg.fps,
                 bitrate_bps=cfg.bitrate_bps,
                 allow_hardware=cfg.allow_hardware_encoder,
-            )
+            ),
+            create_encoder,
         )
         # One warm-up frame through both stages: shader compilation and encoder
         # start-up happen now, not in the first viewer's time-to-first-frame.
         warm = source.render(RenderRequest(frame_id=0, scene_time_s=0.0))
-        encoder.encode(warm.i420, pts=0, force_keyframe=True)
+        self.encoder_name = encoders.warm_up(warm.i420)
+        self._count_encoders(encoders)
         self.renderer_name = source.description
-        self.encoder_name = encoder.implementation
         log.info("pipeline_ready", renderer=self.renderer_name, encoder=self.encoder_name)
         self.ready.set()
-        return source, encoder
+        return source, encoders
 
-    def _loop_frames(self, encoder: Encoder) -> None:
+    def _count_encoders(self, encoders: EncoderSet) -> None:
+        gauge = self._metrics.encoders_open
+        for codec in (self.config.codec, *SUPPORTED_CODECS):
+            gauge.labels(codec=codec).set(1 if codec in encoders.open_codecs else 0)
+
+    def _wanted_codecs(self, viewer_codecs: frozenset[str]) -> frozenset[str]:
+        """The viewers' codecs, and the preferred one while it is being recorded."""
+        return viewer_codecs | {self.config.codec} if self.sink is not None else viewer_codecs
+
+    def _loop_frames(self, encoders: EncoderSet) -> None:
         t0 = time.monotonic()
         last_start: float | None = None
         last_pts = 0
@@ -271,20 +304,19 @@ class FramePipeline:
                 now = time.monotonic()
                 applied = self._state.step(now - last_start if last_start is not None else 0.0)
                 self._fresh_input = False
-                reasons = self._keyframe_reasons
-                self._keyframe_reasons = set()
-                bitrate, self._pending_bitrate = self._pending_bitrate, None
+                reasons, self._keyframe_reasons = self._keyframe_reasons, {}
+                bitrates, self._pending_bitrates = self._pending_bitrates, {}
+                codecs = self._wanted_codecs(self._codecs)
             last_start = now
             frame_id += 1
-            if bitrate is not None:
-                encoder.set_target_bitrate(bitrate)
-                self.target_bitrate_bps = bitrate
+            for codec, bitrate in bitrates.items():
+                encoders.set_target_bitrate(codec, bitrate)
+            # One clock for every encoder: strictly increasing pts for each (FIELD-NOTES trap 2).
             last_pts = max(last_pts + 1, round((now - t0) * VIDEO_CLOCK_HZ))
             assert self._source is not None
-            out = self._make_frame(
-                self._source, encoder, frame_id, now - t0, applied, last_pts, reasons
+            self._make_frame(
+                self._source, encoders, codecs, frame_id, now - t0, applied, last_pts, reasons
             )
-            self._loop.call_soon_threadsafe(self._on_frame, out)
 
     def _wait_until_due(self, last_start: float | None) -> bool:
         """Blocks (holding `_cond` between waits) until a frame is due; False: stop."""
@@ -305,37 +337,50 @@ class FramePipeline:
     def _make_frame(
         self,
         source: FrameSource,
-        encoder: Encoder,
+        encoders: EncoderSet,
+        codecs: frozenset[str],
         frame_id: int,
         scene_time_s: float,
         applied: Applied,
         pts: int,
-        keyframe_reasons: set[str],
-    ) -> FrameOut:
-        director, sink = self.director, self.sink
+        keyframe_reasons: dict[str, set[str]],
+    ) -> None:
+        """Renders once, encodes once per codec, hands each codec's frame to the loop."""
+        director = self.director
         state = director.frame(applied.camera) if director is not None else None
         request = RenderRequest(frame_id, scene_time_s, applied.camera, applied.eyes, state)
         rendered = source.render(request)
-        encoded = encoder.encode(rendered.i420, pts, force_keyframe=bool(keyframe_reasons))
-        if sink is not None:
-            try:
-                sink.write(encoded)
-            except Exception:  # a full disk loses the recording, never the live stream
-                log.exception("recording_failed")
-                self.sink = None
         m = self._metrics
         m.frames_rendered.inc()
-        m.frames_encoded.inc()
         m.render_seconds.observe(rendered.render_s)
         m.convert_seconds.observe(rendered.convert_s)
-        m.encode_seconds.observe(encoded.encode_s)
-        for reason in keyframe_reasons:
-            m.keyframes_forced.labels(reason=reason).inc()
-        return FrameOut(
-            frame_id=frame_id,
-            encoded=encoded,
-            applied=applied,
-            render_s=rendered.render_s,
-            convert_s=rendered.convert_s,
-            done_at_unix=time.time(),
-        )
+        opened = encoders.open_codecs
+        for codec, encoded in encoders.encode(codecs, rendered.i420, pts, keyframe_reasons):
+            if codec == self.config.codec:
+                self._record(encoded)
+            m.frames_encoded.labels(codec=codec).inc()
+            m.encode_seconds.labels(codec=codec).observe(encoded.encode_s)
+            for reason in keyframe_reasons.get(codec, ()):
+                m.keyframes_forced.labels(reason=reason, codec=codec).inc()
+            out = FrameOut(
+                frame_id=frame_id,
+                codec=codec,
+                encoded=encoded,
+                applied=applied,
+                render_s=rendered.render_s,
+                convert_s=rendered.convert_s,
+                done_at_unix=time.time(),
+            )
+            self._loop.call_soon_threadsafe(self._on_frame, out)
+        if encoders.open_codecs != opened:
+            self._count_encoders(encoders)
+
+    def _record(self, encoded: EncodedFrame) -> None:
+        sink = self.sink
+        if sink is None:
+            return
+        try:
+            sink.write(encoded)
+        except Exception:  # a full disk loses the recording, never the live stream
+            log.exception("recording_failed")
+            self.sink = None

@@ -38,11 +38,13 @@ from ixstream.protocol import (
 )
 from streamer.auth import DRIVING_ROLES, ViewerClaims
 from streamer.encode.bitrate import BitrateController, BitrateSettings
+from streamer.encode.factory import SUPPORTED_CODECS
 from streamer.metrics import StreamerMetrics
 from streamer.pipeline import FrameOut, FramePipeline, PipelineConfig
 from streamer.record import Recorder
 from streamer.rtc import sender_hook
-from streamer.rtc.sdp_check import check_offer
+from streamer.rtc.codec_choice import NoCommonCodecError, choose_codec
+from streamer.rtc.sdp_check import OfferSummary, check_offer
 from streamer.rtc.track import ViewerTrack
 from streamer.rtc.viewer import Viewer
 from streamer.scenario.errors import NotRunningError, ScenarioRuntimeError
@@ -117,13 +119,8 @@ class StreamerService:
         self._pipeline: FramePipeline | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._fatal_event = asyncio.Event()
-        self._bitrate = BitrateController(
-            start_bps=settings.bitrate_kbps * 1000,
-            now_s=time.monotonic(),
-            settings=BitrateSettings(
-                min_bps=settings.min_bitrate_kbps * 1000, max_bps=settings.bitrate_kbps * 1000
-            ),
-        )
+        # One bitrate target per codec in use: each codec's encoder serves only its viewers.
+        self._bitrates: dict[str, BitrateController] = {}
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -144,7 +141,7 @@ class StreamerService:
         self._loop = loop
         self._pipeline = FramePipeline(config, self.metrics, self._on_frame, self._on_fatal, loop)
         self._pipeline.start()
-        self.metrics.bitrate_target.set(config.bitrate_bps)
+        self.metrics.bitrate_target.labels(codec=s.codec).set(config.bitrate_bps)
         self._watchdog = asyncio.create_task(self._watch(), name="viewer-watchdog")
 
     async def stop(self) -> None:
@@ -275,11 +272,12 @@ class StreamerService:
             raise ServiceError(503, "streamer is not ready (renderer or encoder initialising)")
         if len(self.viewers) >= self.settings.max_viewers:
             raise ServiceError(503, f"session is full ({self.settings.max_viewers} viewers)")
-        check_offer(offer_sdp, self.settings.codec)  # OfferError → 400 at the edge
+        offer = check_offer(offer_sdp)  # OfferError → 400 at the edge
+        codec = self._choose_codec(offer)  # no codec in common → 406
         pc = RTCPeerConnection(rtc_configuration(self.settings.ice_servers))
         viewer_id = secrets.token_urlsafe(12)
         try:
-            viewer = self._make_viewer(viewer_id, pc, claims)
+            viewer = self._make_viewer(viewer_id, pc, claims, codec)
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
@@ -290,18 +288,33 @@ class StreamerService:
             self.driver_id = viewer_id
             self.pipeline.new_driver()
         self.metrics.viewers.labels(role=claims.role).inc()
+        self._bitrate_for(codec)
+        self.pipeline.set_codecs({v.codec for v in self.viewers.values()})
         self.pipeline.set_active(True)
-        log.info("viewer_added", viewer=viewer_id, role=claims.role, sub=claims.subject)
+        log.info(
+            "viewer_added", viewer=viewer_id, role=claims.role, sub=claims.subject, codec=codec
+        )
         return viewer_id, pc.localDescription.sdp
 
-    def _make_viewer(self, viewer_id: str, pc: RTCPeerConnection, claims: ViewerClaims) -> Viewer:
+    def _choose_codec(self, offer: OfferSummary) -> str:
+        """The viewer's codec: the session's when offered, else another we encode."""
+        try:
+            return choose_codec(offer.video_codecs, self.settings.codec, SUPPORTED_CODECS)
+        except NoCommonCodecError as exc:
+            # 406 Not Acceptable (RFC 9110 §15.5.7): well formed, but nothing we can send.
+            raise ServiceError(406, str(exc)) from None
+
+    def _make_viewer(
+        self, viewer_id: str, pc: RTCPeerConnection, claims: ViewerClaims, codec: str
+    ) -> Viewer:
         track = ViewerTrack(
             on_sending=lambda out: self._on_sending(viewer_id, out),
-            on_resync=self.pipeline.request_keyframe,
+            on_resync=lambda reason: self.pipeline.request_keyframe(reason, codec),
             on_drop=lambda reason: self.metrics.frames_dropped.labels(reason=reason).inc(),
         )
         transceiver = pc.addTransceiver(track, direction="sendonly")
-        mime = _MIME[self.settings.codec]
+        # Before setRemoteDescription, or it has no effect (FIELD-NOTES trap 7).
+        mime = _MIME[codec]
         capabilities = RTCRtpSender.getCapabilities("video")
         assert capabilities is not None
         caps = capabilities.codecs
@@ -310,10 +323,10 @@ class StreamerService:
         )
         feedback = sender_hook.attach(
             transceiver.sender,
-            on_keyframe_request=lambda: self.pipeline.request_keyframe("pli"),
+            on_keyframe_request=lambda: self.pipeline.request_keyframe("pli", codec),
             on_bitrate_estimate=lambda bps: self._on_estimate(viewer_id, bps),
         )
-        viewer = Viewer(viewer_id, claims, pc, track, transceiver.sender, feedback)
+        viewer = Viewer(viewer_id, claims, pc, track, transceiver.sender, feedback, codec)
 
         @pc.on("datachannel")
         def on_datachannel(channel: object) -> None:
@@ -324,7 +337,7 @@ class StreamerService:
             state = pc.connectionState
             if state == "connected" and viewer.connected_at is None:
                 viewer.connected_at = time.monotonic()
-                self.pipeline.request_keyframe("viewer_joined")
+                self.pipeline.request_keyframe("viewer_joined", codec)
                 self._arrived(viewer)
             elif state in {"failed", "closed"}:
                 await self.release(viewer_id, state)
@@ -356,7 +369,7 @@ class StreamerService:
             width=s.width,
             height=s.height,
             fps=s.fps,
-            codec=s.codec,
+            codec=viewer.codec,
             stereo=s.stereo,
             recording=self.recording is not None and not self.recording.stopped,
         )
@@ -405,7 +418,8 @@ class StreamerService:
             return False
         self.metrics.viewers.labels(role=viewer.role).dec()
         self.metrics.viewers_released.labels(reason=reason).inc()
-        self._apply_bitrate(self._bitrate.forget(viewer_id, time.monotonic()))
+        self._forget_estimates(viewer)
+        self.pipeline.set_codecs({v.codec for v in self.viewers.values()})
         if viewer_id == self.driver_id:
             self.driver_id = next(
                 (v.id for v in self.viewers.values() if v.role in DRIVING_ROLES), None
@@ -422,8 +436,9 @@ class StreamerService:
     # -- frames ----------------------------------------------------------------
 
     def _on_frame(self, out: FrameOut) -> None:
+        """One codec's frame to that codec's viewers: the same packets for each."""
         for viewer in self.viewers.values():
-            if viewer.connected_at is not None:
+            if viewer.connected_at is not None and viewer.codec == out.codec:
                 viewer.track.offer(out)
 
     def _on_sending(self, viewer_id: str, out: FrameOut) -> None:
@@ -452,13 +467,45 @@ class StreamerService:
         )
         viewer.send(FRAMES_CHANNEL, encode(info))
 
-    def _on_estimate(self, viewer_id: str, bitrate_bps: int) -> None:
-        self._apply_bitrate(self._bitrate.report(viewer_id, bitrate_bps, time.monotonic()))
+    def _bitrate_for(self, codec: str) -> BitrateController:
+        """The codec's bitrate controller; a codec's first viewer starts it at the ceiling."""
+        controller = self._bitrates.get(codec)
+        if controller is None:
+            s = self.settings
+            controller = BitrateController(
+                start_bps=s.bitrate_kbps * 1000,
+                now_s=time.monotonic(),
+                settings=BitrateSettings(
+                    min_bps=s.min_bitrate_kbps * 1000, max_bps=s.bitrate_kbps * 1000
+                ),
+            )
+            self._bitrates[codec] = controller
+            self._apply_bitrate(codec, controller.target_bps)
+        return controller
 
-    def _apply_bitrate(self, target: int | None) -> None:
+    def _on_estimate(self, viewer_id: str, bitrate_bps: int) -> None:
+        """A viewer's estimate counts for its codec's encoder only (the slowest viewer of it)."""
+        viewer = self.viewers.get(viewer_id)
+        if viewer is None:
+            return
+        controller = self._bitrate_for(viewer.codec)
+        self._apply_bitrate(
+            viewer.codec, controller.report(viewer_id, bitrate_bps, time.monotonic())
+        )
+
+    def _forget_estimates(self, viewer: Viewer) -> None:
+        controller = self._bitrates.get(viewer.codec)
+        if controller is None:
+            return
+        if any(v.codec == viewer.codec for v in self.viewers.values()):
+            self._apply_bitrate(viewer.codec, controller.forget(viewer.id, time.monotonic()))
+        else:
+            del self._bitrates[viewer.codec]  # its next first viewer starts afresh
+
+    def _apply_bitrate(self, codec: str, target: int | None) -> None:
         if target is not None:
-            self.pipeline.set_target_bitrate(target)
-            self.metrics.bitrate_target.set(target)
+            self.pipeline.set_target_bitrate(target, codec)
+            self.metrics.bitrate_target.labels(codec=codec).set(target)
 
     def _on_fatal(self, exc: BaseException) -> None:
         self.fatal = exc

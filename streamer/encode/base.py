@@ -1,8 +1,9 @@
 """The Encoder seam: I420 frames in, codec packets out, one encoder per stream.
 
-One encoder serves every viewer of a session (encode once, send to many), so
-keyframe requests and bitrate targets arrive from several peers and are merged
-by the caller before they reach it.
+One encoder serves every viewer of its codec in a session (encode once, send
+to many; `streamer.encode.stage` holds one per codec in use), so keyframe
+requests and bitrate targets arrive from several peers and are merged by the
+caller before they reach it.
 """
 
 from __future__ import annotations

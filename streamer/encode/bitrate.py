@@ -2,10 +2,11 @@
 
 Receivers report what they can take (REMB, draft-alvestrand-rmcat-remb; the
 same holds for any per-viewer estimate). One encoded stream feeds every viewer
-(encode once, send to many), so the stream's target is the lowest estimate
-among viewers that reported recently: the slowest link sets the pace, and a
-viewer that stopped reporting (left, or its feedback is lost) stops holding
-everyone back after `viewer_timeout_s`.
+of its codec (encode once, send to many; one controller per codec in use), so
+the stream's target is the lowest estimate among its viewers that reported
+recently: the slowest link sets the pace, and a viewer that stopped reporting
+(left, or its feedback is lost) stops holding everyone back after
+`viewer_timeout_s`.
 
 Raw estimates are noisy and, while a receiver ramps up, change every report.
 aiortc's stock encoders follow every change over 10 % and re-create the

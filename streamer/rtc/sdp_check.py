@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiortc import RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
-
-_CODEC_MIME = {"h264": "video/H264", "vp8": "video/VP8"}
 
 
 class OfferError(ValueError):
@@ -25,11 +24,20 @@ class OfferError(ValueError):
 class OfferSummary:
     video_mid: str | None
     has_data_channels: bool
-    codecs: tuple[str, ...]  # video codec mime types the offer lists
+    video_codecs: tuple[RTCRtpCodecParameters, ...]  # in the offer's order of preference
+
+    @property
+    def codecs(self) -> tuple[str, ...]:
+        """The video codecs' mime types, in the offer's order."""
+        return tuple(c.mimeType for c in self.video_codecs)
 
 
-def check_offer(sdp: str, codec: str) -> OfferSummary:
-    """Parses `sdp` and checks it can receive `codec` video from us."""
+def check_offer(sdp: str) -> OfferSummary:
+    """Parses `sdp` and checks it is an offer to receive video from us.
+
+    Which codec it gets is `streamer.rtc.codec_choice`'s decision: an offer
+    without one we can send is well formed, just not acceptable (406, not 400).
+    """
     if not sdp.strip():
         raise OfferError("empty SDP offer")
     if not sdp.lstrip().startswith("v=0"):
@@ -49,13 +57,8 @@ def check_offer(sdp: str, codec: str) -> OfferSummary:
             raise OfferError(f"{media.kind} m-line lacks ice-ufrag/ice-pwd")
         if media.dtls is None or not media.dtls.fingerprints:
             raise OfferError(f"{media.kind} m-line lacks a DTLS fingerprint")
-    codecs = tuple(c.mimeType for c in video.rtp.codecs)
-    wanted = _CODEC_MIME[codec]
-    if not any(c.lower() == wanted.lower() for c in codecs):
-        listed = ", ".join(sorted({c.split("/")[-1] for c in codecs})) or "none"
-        raise OfferError(f"offer lists no {wanted.split('/')[-1]} codec (it lists: {listed})")
     return OfferSummary(
         video_mid=video.rtp.muxId or None,
         has_data_channels=any(m.kind == "application" for m in parsed.media),
-        codecs=codecs,
+        video_codecs=tuple(video.rtp.codecs),
     )

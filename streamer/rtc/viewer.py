@@ -21,6 +21,7 @@ class Viewer:
     track: ViewerTrack
     sender: RTCRtpSender
     feedback: SenderFeedback
+    codec: str  # "h264" | "vp8": negotiated for this viewer (streamer.rtc.codec_choice)
     created_at: float = field(default_factory=time.monotonic)
     connected_at: float | None = None
     channels: dict[str, Any] = field(default_factory=dict)  # label -> RTCDataChannel

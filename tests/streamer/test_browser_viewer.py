@@ -1,8 +1,9 @@
 """A real browser as the viewer: headless Chromium does WHEP against a streamer and decodes.
 
 Chromium's own WebRTC stack (not aiortc) negotiates, receives and decodes both
-codecs; `getStats` counts the decoded frames (requestVideoFrameCallback
-under-reports in headless Chromium, FIELD-NOTES trap 13).
+codecs, including VP8 from a streamer that prefers H.264; `getStats` counts the
+decoded frames (requestVideoFrameCallback under-reports in headless Chromium,
+FIELD-NOTES trap 13).
 """
 
 from __future__ import annotations
@@ -58,3 +59,19 @@ async def test_chromium_decodes_the_stream(
         "the closed browser's viewer released",
         interval_s=0.2,
     )
+
+
+async def test_chromium_forced_to_vp8_plays_from_an_h264_streamer(
+    streamer_factory: Callable[..., StreamerProcess],
+) -> None:
+    # The page's codec preferences leave VP8 only in its offer (FIELD-NOTES trap 7);
+    # the streamer prefers H.264 (the default) and must answer with VP8, not refuse.
+    streamer = streamer_factory("--width", "640", "--height", "360", "--fps", "30")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(f"{streamer.base_url}/?codec=vp8#token={streamer.token()}")
+        stats = await decoded_stats(page, at_least=60)
+        assert stats["codec"].lower() == "video/vp8"
+        assert (stats["frameWidth"], stats["frameHeight"]) == (640, 360)
+        assert stats["lastFrame"] is not None
+    assert streamer.metric("ixstream_streamer_frames_encoded_total", codec="vp8") >= 60

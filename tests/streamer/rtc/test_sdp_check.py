@@ -35,7 +35,7 @@ def offer() -> str:
 
 
 def test_a_real_offer_passes(offer: str) -> None:
-    summary = check_offer(offer, "h264")
+    summary = check_offer(offer)
     assert summary.has_data_channels
     assert "video/H264" in summary.codecs
     assert "video/VP8" in summary.codecs
@@ -66,9 +66,10 @@ def test_a_real_offer_passes(offer: str) -> None:
 )
 def test_broken_offers_are_refused_with_a_reason(offer: str, mutate, reason: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(OfferError, match=reason):
-        check_offer(mutate(offer), "h264")
+        check_offer(mutate(offer))
 
 
-def test_an_offer_without_our_codec_is_refused() -> None:
-    with pytest.raises(OfferError, match=r"no H264 codec \(it lists: VP8"):
-        check_offer(make_offer("video/VP8"), "h264")
+def test_an_offer_without_the_sessions_codec_is_well_formed() -> None:
+    # Which codec it gets is codec_choice's decision (test_codec_choice.py), not a 400.
+    summary = check_offer(make_offer("video/VP8"))
+    assert summary.codecs == ("video/VP8",)
