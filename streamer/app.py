@@ -27,6 +27,10 @@ log = structlog.get_logger(__name__)
 #: CORS applies to WHEP only (`/whep` and its resources); the control API and status
 #: are for the orchestrator, never for a browser.
 WHEP_PATHS = re.compile(r"/whep(/[^/]+)?")
+#: Any body FastAPI parses here (the orchestrator's scenario setup, at most a 256 KiB
+#: document as JSON) is cut while streaming past this: the control API parses its body
+#: before its token check runs, so the cut, not the check, is what bounds memory.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: StreamerSettings, on_fatal: asyncio.Event | None = None) -> FastAPI:
@@ -34,7 +38,13 @@ def create_app(settings: StreamerSettings, on_fatal: asyncio.Event | None = None
 
     `on_fatal` is set when the render/encode pipeline fails, so the server can exit.
     """
-    app = FastAPI(title="IX Stream streamer", lifespan=_lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="IX Stream streamer",
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+        max_body_size=MAX_BODY_BYTES,
+    )
     app.state.settings = settings
     app.state.metrics = StreamerMetrics()
     app.state.on_fatal = on_fatal

@@ -19,6 +19,7 @@ from ixclient.viewer import ViewerClient
 from ixstream.protocol import EVENTS_CHANNEL, INPUT_CHANNEL
 from streamer.auth import generate_secret, mint_token
 from tests.conftest import StreamerProcess
+from tests.hostile import ATTACK_BYTES, HEADROOM_BYTES, kib, reset_peak, stream_until_answered
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -235,3 +236,22 @@ async def test_an_offer_that_never_connects_is_released(streamer_factory: Factor
         "the unconnected viewer released",
         interval_s=0.2,
     )
+
+
+def test_a_hostile_body_to_the_control_api_is_cut_at_the_limit_without_a_token(
+    streamer: StreamerProcess,
+) -> None:
+    """FastAPI parses a JSON body before the control API's token check runs, so the
+    app-wide body limit is what bounds a stranger's upload: 413 at 1 MiB, not 300 MiB
+    held in memory."""
+    pid = streamer.proc.pid
+    reset_peak(pid)
+    before = kib("VmRSS", pid) * 1024
+    status, sent = stream_until_answered(
+        streamer.base_url, "/v1/scenario", {"Content-Type": "application/json"}, method="PUT"
+    )
+    peak = kib("VmHWM", pid) * 1024
+    assert status == 413
+    assert sent < ATTACK_BYTES // 4
+    assert peak - before < HEADROOM_BYTES, f"peak RSS grew by {peak - before} bytes"
+    assert streamer.status()["ready"] is True
