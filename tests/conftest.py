@@ -33,6 +33,8 @@ class StreamerProcess:
     secret: str
     session_id: str | None
     log_path: Path
+    #: The metrics listener (`--metrics-port`): Prometheus' `/metrics` and nothing else.
+    metrics_url: str
     args: list[str] = field(default_factory=list)
 
     @property
@@ -44,10 +46,13 @@ class StreamerProcess:
 
     def metric(self, name: str, **labels: str) -> float:
         """The sum of one metric's samples matching `labels`, 0.0 when absent."""
-        return scrape(self.base_url, name, **labels)
+        return scrape(self.metrics_url, name, **labels)
 
     def status(self) -> dict[str, object]:
-        body: dict[str, object] = httpx.get(f"{self.base_url}/v1/status", timeout=5).json()
+        """`/v1/status`, as the orchestrator reads it: with its control token."""
+        headers = {"Authorization": f"Bearer {self.token('orchestrator')}"}
+        response = httpx.get(f"{self.base_url}/v1/status", headers=headers, timeout=5)
+        body: dict[str, object] = response.raise_for_status().json()
         return body
 
     def stop(self) -> int:
@@ -66,11 +71,13 @@ def start_streamer(
 ) -> StreamerProcess:
     secret = generate_secret()
     port_file = tmp / "port"
+    metrics_port_file = tmp / "metrics-port"
     log_path = tmp / "streamer.log"
     env = {**os.environ, **(env or {}), "IXS_STREAMER_JWT_SECRET": secret, "IXS_LOG_LEVEL": "info"}
     cmd = [
         sys.executable, "-m", "ixstream", "stream",
         "--port", "0", "--port-file", str(port_file), "--ice-host", "127.0.0.1",
+        "--metrics-port", "0", "--metrics-port-file", str(metrics_port_file),
         *(["--session-id", session_id] if session_id else []),
         *args,
     ]  # fmt: skip
@@ -84,9 +91,13 @@ def start_streamer(
             )
         if port_file.exists() and port_file.read_text().strip():
             base = f"http://127.0.0.1:{int(port_file.read_text())}"
+            # Written before the main port file: known once that one is.
+            metrics = f"http://127.0.0.1:{int(metrics_port_file.read_text())}"
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    return StreamerProcess(proc, base, secret, session_id, log_path, list(args))
+                    return StreamerProcess(
+                        proc, base, secret, session_id, log_path, metrics, list(args)
+                    )
             except httpx.HTTPError:
                 pass
         time.sleep(0.1)
