@@ -55,8 +55,9 @@ ENV PATH=/opt/ixstream/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp
 USER 10001:10001
-EXPOSE 8080
-# The pod passes `stream --host $(POD_IP) --port 8080 ...` as args (built by the
+# 8080: WHEP, control, probes; 9090: /metrics alone (--metrics-port), for Prometheus.
+EXPOSE 8080 9090
+# The pod passes `stream --host $(POD_IP) --port 8080 --metrics-port 9090 ...` as args (built by the
 # orchestrator's backends/streamer_command.py, for both backends); run alone, it streams
 # a test on 0.0.0.0:8080.
 ENTRYPOINT ["ixstream"]

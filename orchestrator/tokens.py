@@ -8,6 +8,7 @@ offer, with the same key, so a wrong token never reaches a streamer.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -71,18 +72,32 @@ def mint_session_token(
 
 
 def mint_control_token(
-    key: str, *, session_id: str, subject: str, now: float, ttl_s: float = 60
+    key: str, *, session_id: str | None, subject: str, now: float, ttl_s: float = 60
 ) -> str:
-    """Sign a short-lived token for `session_id`'s streamer control API (C4)."""
-    claims = {
-        "sid": session_id,
+    """Sign a short-lived token for `session_id`'s streamer control API (C4) and its
+    `/v1/status`. `session_id=None`: for a warm streamer not yet bound to a session
+    (the token carries no `sid`; the streamer's own key is what it trusts)."""
+    claims: dict[str, object] = {
         "role": CONTROL_ROLE,
         "sub": subject,
         "aud": STREAMER_AUDIENCE,
         "iat": int(now),
         "exp": int(now + ttl_s),
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+#: Who the orchestrator says it is in its control tokens (the streamer logs it).
+CONTROL_SUBJECT = "system:orchestrator"
+
+
+def control_headers(key: str, session_id: str | None) -> dict[str, str]:
+    """`Authorization` for one call to a streamer's control API or `/v1/status`. Minted
+    per call on the wall clock: the streamer checks `exp` against its own."""
+    token = mint_control_token(key, session_id=session_id, subject=CONTROL_SUBJECT, now=time.time())
+    return {"Authorization": f"Bearer {token}"}
 
 
 def verify_session_token(key: str, token: str, *, session_id: str) -> SessionClaims:

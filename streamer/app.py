@@ -1,6 +1,7 @@
 """The streamer's FastAPI app: its routers, and a lifespan that owns the session's service.
 
-Routes live in `streamer/api/routes/` (WHEP, health, the orchestrator's control API);
+Routes live in `streamer/api/routes/` (WHEP, probes, the orchestrator's control API, and
+Prometheus' metrics, which a second app serves on the metrics port);
 they find the settings, metrics and service on `app.state` through `streamer/api/deps.py`.
 WHEP answers carry CORS headers for the configured origins (`ixstream/cors.py`), so a
 player served elsewhere can use a streamer's URL directly.
@@ -17,7 +18,7 @@ import structlog
 from fastapi import FastAPI
 
 from ixstream.cors import CorsPolicy, ScopedCors
-from streamer.api.routes import control, health, whep
+from streamer.api.routes import control, health, metrics, whep
 from streamer.metrics import StreamerMetrics
 from streamer.service import StreamerService
 from streamer.settings import StreamerSettings
@@ -54,6 +55,20 @@ def create_app(settings: StreamerSettings, on_fatal: asyncio.Event | None = None
     app.include_router(control.router)
     app.include_router(health.router)
     app.include_router(whep.router)
+    return app
+
+
+def create_metrics_app(registry_owner: StreamerMetrics) -> FastAPI:
+    """The metrics port's app: `/metrics` and nothing else, for Prometheus alone.
+
+    A listener of its own so the pod's NetworkPolicy can admit Prometheus to this port
+    and nothing else, while the main port (WHEP, control) admits the orchestrator.
+    """
+    app = FastAPI(
+        title="IX Stream streamer metrics", docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.metrics = registry_owner
+    app.include_router(metrics.router)
     return app
 
 

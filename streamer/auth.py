@@ -21,6 +21,8 @@ ALGORITHM = "HS256"
 Role = Literal["trainee", "spectator", "instructor", "orchestrator"]
 ROLES: tuple[Role, ...] = ("trainee", "spectator", "instructor")
 CONTROL_ROLES: tuple[Role, ...] = ("orchestrator",)
+#: Who may end a WHEP resource (`may_end` decides which one).
+RESOURCE_ROLES: tuple[Role, ...] = (*ROLES, *CONTROL_ROLES)
 DRIVING_ROLES = frozenset({"trainee", "instructor"})
 
 
@@ -93,3 +95,25 @@ def verify_token(
     if session_id is not None and sid != session_id:
         raise AuthError(403, "token is for another session")
     return ViewerClaims(subject=str(claims["sub"]), role=role, session_id=sid)
+
+
+def may_end(owner: ViewerClaims, caller: ViewerClaims) -> str | None:
+    """Why `caller` may not end the WHEP resource that `owner` opened; None if it may.
+
+    A resource ends by the token that created it (the same subject in the same role),
+    by an instructor of the same session, or by the orchestrator (its control token,
+    used on behalf of operators). Anyone else watching the session, a spectator above
+    all, must not be able to cut the trainee off.
+    """
+    if caller.role in CONTROL_ROLES:
+        return None
+    if caller.session_id != owner.session_id:
+        return "this WHEP resource belongs to another session"
+    if caller.role == "instructor":
+        return None
+    if caller.subject == owner.subject and caller.role == owner.role:
+        return None
+    return (
+        f"a {caller.role} token may not end a {owner.role}'s WHEP resource: only the token "
+        "that created it, an instructor of this session or the orchestrator may"
+    )

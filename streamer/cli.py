@@ -16,6 +16,16 @@ def stream(
     port: Annotated[int, typer.Option(help="TCP port; 0 picks a free one")] = 8080,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port_file: Annotated[Path | None, typer.Option(help="write the bound port here")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="TCP port serving only /metrics (default 9090, or IXS_STREAMER_METRICS_PORT); "
+            "0 picks a free one"
+        ),
+    ] = None,
+    metrics_port_file: Annotated[
+        Path | None, typer.Option(help="write the bound metrics port here")
+    ] = None,
     width: Annotated[int, typer.Option(help="frame width (both eyes in stereo)")] = 1280,
     height: Annotated[int, typer.Option()] = 720,
     fps: Annotated[int, typer.Option()] = 60,
@@ -40,6 +50,7 @@ def stream(
         "port": port,
         "host": host,
         "port_file": port_file,
+        "metrics_port_file": metrics_port_file,
         "width": width,
         "height": height,
         "fps": fps,
@@ -53,6 +64,8 @@ def stream(
     }
     if ice_host:
         overrides["ice_host_addresses"] = ice_host
+    if metrics_port is not None:  # else the setting's own (IXS_STREAMER_METRICS_PORT, 9090)
+        overrides["metrics_port"] = metrics_port
     try:
         settings = StreamerSettings(**overrides)  # type: ignore[arg-type]
         code = serve(settings)

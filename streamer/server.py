@@ -16,12 +16,14 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import uvicorn
+from fastapi import FastAPI
 
 from ixstream.ice import configure_host_addresses
 from ixstream.logs import configure_logging
-from streamer.app import create_app
+from streamer.app import create_app, create_metrics_app
 from streamer.auth import generate_secret, mint_token
 from streamer.settings import StreamerSettings
 
@@ -67,11 +69,20 @@ def serve(settings: StreamerSettings) -> int:
         announce("token", token=token, note="dev key generated: this token drives the session")
     configure_host_addresses(settings.ice_host_addresses)
     sock = bind(settings.host, settings.port)
+    try:
+        metrics_sock = bind(settings.host, settings.metrics_port)
+    except StartupError:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
+    metrics_port = metrics_sock.getsockname()[1]
+    # The metrics port first: whoever waits for the main port file then finds both.
+    if settings.metrics_port_file is not None:
+        write_port_file(settings.metrics_port_file, metrics_port)
     if settings.port_file is not None:
         write_port_file(settings.port_file, port)
-    announce("listening", host=settings.host, port=port)
-    return asyncio.run(_serve(settings, sock))
+    announce("listening", host=settings.host, port=port, metrics_port=metrics_port)
+    return asyncio.run(_serve(settings, sock, metrics_sock))
 
 
 class _Server(uvicorn.Server):
@@ -87,27 +98,49 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve(settings: StreamerSettings, sock: socket.socket) -> int:
+async def _serve(
+    settings: StreamerSettings, sock: socket.socket, metrics_sock: socket.socket
+) -> int:
+    """The app on the main socket and `/metrics` alone on the metrics socket, in one
+    event loop; when either server stops (signal, pipeline failure, a failed start),
+    both do."""
     fatal = asyncio.Event()
     app = create_app(settings, on_fatal=fatal)
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on"
-    )
-    server = _Server(config)
+    servers = [
+        _Server(_config(app, lifespan="on")),
+        _Server(_config(create_metrics_app(app.state.metrics), lifespan="off")),
+    ]
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        loop.add_signal_handler(sig, stop)
 
     async def stop_on_fatal() -> None:
         await fatal.wait()
-        server.should_exit = True
+        stop()
+
+    async def run(server: _Server, listening: socket.socket) -> None:
+        try:
+            await server.serve(sockets=[listening])
+        finally:
+            stop()
 
     watcher = asyncio.create_task(stop_on_fatal())
     try:
-        await server.serve(sockets=[sock])
+        await asyncio.gather(run(servers[0], sock), run(servers[1], metrics_sock))
     finally:
         watcher.cancel()
     if fatal.is_set():
         print("ixstream stream: the render/encode pipeline failed; see the log", file=sys.stderr)
         return 1
     return 0
+
+
+def _config(app: FastAPI, lifespan: Literal["on", "off"]) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan=lifespan
+    )

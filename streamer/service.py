@@ -105,6 +105,8 @@ class StreamerService:
         self.settings = settings
         self.metrics = metrics
         self.viewers: dict[str, Viewer] = {}
+        #: Viewers whose offer is being answered: they hold a slot under `max_viewers`.
+        self._connecting: set[str] = set()
         self.driver_id: str | None = None
         self.started_at = time.time()
         self.first_frame_sent_at: float | None = None
@@ -267,15 +269,29 @@ class StreamerService:
     # -- viewers ---------------------------------------------------------------
 
     async def connect(self, offer_sdp: str, claims: ViewerClaims) -> tuple[str, str]:
-        """Answers a WHEP offer (non-trickle: every candidate is in the answer)."""
+        """Answers a WHEP offer (non-trickle: every candidate is in the answer).
+
+        The viewer's slot is reserved before the first await and given back on every
+        failure: concurrent offers would otherwise all pass the cap check while the
+        answers are still being made, and the session would hold more than `max_viewers`.
+        """
+        if len(self.viewers) + len(self._connecting) >= self.settings.max_viewers:
+            raise ServiceError(503, f"session is full ({self.settings.max_viewers} viewers)")
+        viewer_id = secrets.token_urlsafe(12)
+        self._connecting.add(viewer_id)
+        try:
+            return await self._answer(viewer_id, offer_sdp, claims)
+        finally:
+            self._connecting.discard(viewer_id)
+
+    async def _answer(
+        self, viewer_id: str, offer_sdp: str, claims: ViewerClaims
+    ) -> tuple[str, str]:
         if not self.ready:
             raise ServiceError(503, "streamer is not ready (renderer or encoder initialising)")
-        if len(self.viewers) >= self.settings.max_viewers:
-            raise ServiceError(503, f"session is full ({self.settings.max_viewers} viewers)")
         offer = check_offer(offer_sdp)  # OfferError → 400 at the edge
         codec = self._choose_codec(offer)  # no codec in common → 406
         pc = RTCPeerConnection(rtc_configuration(self.settings.ice_servers))
-        viewer_id = secrets.token_urlsafe(12)
         try:
             viewer = self._make_viewer(viewer_id, pc, claims, codec)
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))

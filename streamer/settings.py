@@ -28,6 +28,16 @@ class StreamerSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535, description="0 binds a free port")
     port_file: Path | None = Field(None, description="where the bound port is written")
+    metrics_port: int = Field(
+        9090,
+        ge=0,
+        le=65535,
+        description="Prometheus /metrics, alone on its own port so a NetworkPolicy can keep "
+        "it to Prometheus (the main port never serves it); 0 binds a free port",
+    )
+    metrics_port_file: Path | None = Field(
+        None, description="where the bound metrics port is written (before port_file)"
+    )
     width: int = Field(1280, ge=64, le=7680)
     height: int = Field(720, ge=64, le=4320)
     fps: int = Field(60, ge=1, le=144)
@@ -69,6 +79,8 @@ class StreamerSettings(BaseSettings):
         # The shader packs I420 four bytes per texel from half-width chroma rows.
         if self.width % 8 or self.height % 4:
             raise ValueError("width must be a multiple of 8 and height of 4 (I420 packing)")
+        if self.port and self.port == self.metrics_port:
+            raise ValueError(f"port and metrics_port must differ, both are {self.port}")
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("jwt_secret must be at least 32 bytes")
         return self

@@ -33,6 +33,8 @@ class StreamerProcess:
     secret: str
     session_id: str | None
     log_path: Path
+    #: The metrics listener (`--metrics-port`): Prometheus' `/metrics` and nothing else.
+    metrics_url: str
     args: list[str] = field(default_factory=list)
 
     @property
@@ -44,10 +46,13 @@ class StreamerProcess:
 
     def metric(self, name: str, **labels: str) -> float:
         """The sum of one metric's samples matching `labels`, 0.0 when absent."""
-        return scrape(self.base_url, name, **labels)
+        return scrape(self.metrics_url, name, **labels)
 
     def status(self) -> dict[str, object]:
-        body: dict[str, object] = httpx.get(f"{self.base_url}/v1/status", timeout=5).json()
+        """`/v1/status`, as the orchestrator reads it: with its control token."""
+        headers = {"Authorization": f"Bearer {self.token('orchestrator')}"}
+        response = httpx.get(f"{self.base_url}/v1/status", headers=headers, timeout=5)
+        body: dict[str, object] = response.raise_for_status().json()
         return body
 
     def stop(self) -> int:
@@ -66,17 +71,19 @@ def start_streamer(
 ) -> StreamerProcess:
     secret = generate_secret()
     port_file = tmp / "port"
+    metrics_port_file = tmp / "metrics-port"
     log_path = tmp / "streamer.log"
     env = {**os.environ, **(env or {}), "IXS_STREAMER_JWT_SECRET": secret, "IXS_LOG_LEVEL": "info"}
     cmd = [
         sys.executable, "-m", "ixstream", "stream",
         "--port", "0", "--port-file", str(port_file), "--ice-host", "127.0.0.1",
+        "--metrics-port", "0", "--metrics-port-file", str(metrics_port_file),
         *(["--session-id", session_id] if session_id else []),
         *args,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    ready_at: list[str] = []
+    ready_at: list[tuple[str, str]] = []
 
     def ready() -> bool:
         if proc.poll() is not None:
@@ -85,9 +92,11 @@ def start_streamer(
             )
         if port_file.exists() and port_file.read_text().strip():
             base = f"http://127.0.0.1:{int(port_file.read_text())}"
+            # Written before the main port file: known once that one is.
+            metrics = f"http://127.0.0.1:{int(metrics_port_file.read_text())}"
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    ready_at.append(base)
+                    ready_at.append((base, metrics))
             except httpx.HTTPError:
                 pass
         return bool(ready_at)
@@ -97,7 +106,8 @@ def start_streamer(
     except AssertionError as never:
         proc.kill()
         raise RuntimeError(f"{never}:\n{log_path.read_text()[-3000:]}") from never
-    return StreamerProcess(proc, ready_at[0], secret, session_id, log_path, list(args))
+    base, metrics = ready_at[0]
+    return StreamerProcess(proc, base, secret, session_id, log_path, metrics, list(args))
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 The embedded default for `ixstream up` and the sandbox (DESIGN.md §3). Each streamer:
 
-- is started as `python -m ixstream stream --port 0 --port-file F ...` in its own
+- is started as `python -m ixstream stream --port 0 --port-file F --metrics-port 0
+  --metrics-port-file M ...` (its metrics on a port of their own) in its own
   process group (so Ctrl-C in the orchestrator's terminal does not reach it, and a stop
   signal reaches any helper it forks), with its output in `logs/ID.log`;
 - gets a fresh HS256 key in its environment (`IXS_STREAMER_JWT_SECRET`, never argv:
   argv is world-readable in /proc), kept in `keys/ID.key` (mode 0600) so a restarted
   orchestrator can still mint tokens for it;
-- is described by `streamers/ID.json` (PID, process start time, port, bound session,
+- is described by `streamers/ID.json` (PID, process start time, ports, bound session,
   key file, profile), written before the process exists and updated as it changes, so
   a restarted orchestrator finds everything a previous run left;
 - is stopped with SIGTERM to its group, then SIGKILL after `stop_grace_s`, and always
@@ -55,6 +56,7 @@ from orchestrator.backends.streamer_command import (
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
 from orchestrator.sessions.states import FailureReason, SessionState
+from orchestrator.tokens import control_headers
 
 log = structlog.get_logger("orchestrator.backends.local")
 
@@ -82,9 +84,12 @@ class _Entry:
     port_file: Path
     key_file: Path
     log_file: Path
+    metrics_port_file: Path
     pid: int | None = None
     start_ticks: int | None = None
     port: int | None = None
+    #: Where the streamer serves `/metrics` (and only that): for Prometheus and tests.
+    metrics_port: int | None = None
     proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +99,7 @@ class _Entry:
             "pid": self.pid,
             "start_ticks": self.start_ticks,
             "port": self.port,
+            "metrics_port": self.metrics_port,
             "session_id": s.session_id,
             "phase": s.phase.value,
             "profile": s.profile.to_json(),
@@ -101,6 +107,7 @@ class _Entry:
             "ready_at": s.ready_at,
             "key_file": str(self.key_file),
             "port_file": str(self.port_file),
+            "metrics_port_file": str(self.metrics_port_file),
             "log_file": str(self.log_file),
         }
 
@@ -184,6 +191,7 @@ class LocalProcessBackend(SessionBackend):
             port_file=self._dirs["streamers"] / f"{streamer_id}.port",
             key_file=self._dirs["keys"] / f"{streamer_id}.key",
             log_file=self._dirs["logs"] / f"{streamer_id}.log",
+            metrics_port_file=self._dirs["streamers"] / f"{streamer_id}.metrics-port",
         )
         _write_secret(entry.key_file, key)
         self._entries[streamer_id] = entry
@@ -195,6 +203,8 @@ class LocalProcessBackend(SessionBackend):
             host=self._config.host,
             port=0,  # the kernel picks a free port; the streamer writes it to port_file
             port_file=entry.port_file,
+            metrics_port=0,
+            metrics_port_file=entry.metrics_port_file,
             ice_hosts=self._config.ice_hosts or (),
         )
         try:
@@ -236,6 +246,8 @@ class LocalProcessBackend(SessionBackend):
                 )
             if entry.port is None:
                 entry.port = _read_port(entry.port_file)
+                # Written before the port file: there once the port is.
+                entry.metrics_port = _read_port(entry.metrics_port_file)
             if entry.port is not None and await self._answers_ready(entry.port):
                 break
             if loop.time() >= deadline:
@@ -296,8 +308,9 @@ class LocalProcessBackend(SessionBackend):
         base_url = entry.streamer.base_url
         if base_url is None:
             return Observation(alive=True, detail="not listening yet")
+        headers = control_headers(entry.streamer.key, entry.streamer.session_id)
         try:
-            response = await self._client().get(f"{base_url}/v1/status")
+            response = await self._client().get(f"{base_url}/v1/status", headers=headers)
             response.raise_for_status()
             status = parse_status(response.json())
         except (httpx.HTTPError, ValueError) as exc:
@@ -426,7 +439,7 @@ class LocalProcessBackend(SessionBackend):
     def _forget(self, entry: _Entry, keep_log: bool = False) -> None:
         """Drop every trace of a streamer; its log stays if it did not exit cleanly."""
         self._entries.pop(entry.streamer.id, None)
-        doomed = [entry.state_file, entry.port_file, entry.key_file]
+        doomed = [entry.state_file, entry.port_file, entry.metrics_port_file, entry.key_file]
         if not keep_log:
             doomed.append(entry.log_file)
         for path in doomed:
@@ -439,6 +452,10 @@ class LocalProcessBackend(SessionBackend):
             data = json.loads(state_file.read_text(encoding="utf-8"))
             key_file = Path(data["key_file"])
             port_file = Path(data["port_file"])
+            # Absent from a record an older version wrote: next to the port file.
+            metrics_port_file = Path(
+                data.get("metrics_port_file") or port_file.with_suffix(".metrics-port")
+            )
             entry = _Entry(
                 streamer=Streamer(
                     id=data["id"],
@@ -454,9 +471,11 @@ class LocalProcessBackend(SessionBackend):
                 port_file=port_file,
                 key_file=key_file,
                 log_file=Path(data["log_file"]),
+                metrics_port_file=metrics_port_file,
                 pid=data["pid"],
                 start_ticks=data["start_ticks"],
                 port=data["port"],
+                metrics_port=data.get("metrics_port"),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             self._adopt_unreadable(state_file, exc)
@@ -467,6 +486,8 @@ class LocalProcessBackend(SessionBackend):
             entry.start_ticks = procfs.start_ticks(entry.pid) if entry.pid else None
         if entry.port is None:
             entry.port = _read_port(port_file)
+        if entry.metrics_port is None:
+            entry.metrics_port = _read_port(metrics_port_file)
         if entry.port is not None and entry.streamer.phase is StreamerPhase.READY:
             entry.streamer = replace(
                 entry.streamer, base_url=f"http://{_url_host(self._config.host)}:{entry.port}"

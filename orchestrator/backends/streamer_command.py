@@ -2,7 +2,8 @@
 
 A local streamer is `python -m ixstream stream ...`; a pod runs the image's
 `ixstream` entrypoint with `stream ...` as its args. What follows the subcommand is
-the same contract either way and is built here, once: where to listen, which ICE host
+the same contract either way and is built here, once: where to listen (the main port and
+the metrics port, which serves only Prometheus' `/metrics`), which ICE host
 candidates to offer, the profile (size, rate, codec, bitrate, source, scene, stereo)
 and the bound session. Each backend supplies what differs: the local one a port file
 with port 0 (the kernel picks a free port and the streamer writes it down), the pod a
@@ -57,6 +58,8 @@ def streamer_command(
     host: str,
     port: int,
     port_file: Path | None = None,
+    metrics_port: int | None = None,
+    metrics_port_file: Path | None = None,
     ice_hosts: Sequence[str] = (),
     extra_args: Sequence[str] = (),
 ) -> list[str]:
@@ -68,6 +71,10 @@ def streamer_command(
     argv = [*entry, "--host", host, "--port", str(port)]
     if port_file is not None:
         argv += ["--port-file", str(port_file)]
+    if metrics_port is not None:  # else the streamer's default (9090)
+        argv += ["--metrics-port", str(metrics_port)]
+    if metrics_port_file is not None:
+        argv += ["--metrics-port-file", str(metrics_port_file)]
     for address in ice_hosts:
         argv += ["--ice-host", address]
     argv += profile_args(profile)

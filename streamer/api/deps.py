@@ -12,7 +12,15 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from streamer.auth import CONTROL_ROLES, AuthError, ViewerClaims, bearer_token, verify_token
+from streamer.auth import (
+    CONTROL_ROLES,
+    ROLES,
+    AuthError,
+    Role,
+    ViewerClaims,
+    bearer_token,
+    verify_token,
+)
 from streamer.metrics import StreamerMetrics
 from streamer.service import StreamerService
 from streamer.settings import StreamerSettings
@@ -45,14 +53,17 @@ def get_service(request: Request) -> StreamerService:
 Service = Annotated[StreamerService, Depends(get_service)]
 
 
-def authorise_viewer(settings: StreamerSettings, authorization: str | None) -> ViewerClaims:
-    """The viewer's claims, or `AuthError`: WHEP routes answer it in their own plain-text
+def authorise_viewer(
+    settings: StreamerSettings, authorization: str | None, roles: tuple[Role, ...] = ROLES
+) -> ViewerClaims:
+    """The caller's claims, or `AuthError`: WHEP routes answer it in their own plain-text
     form, so this is a function they call, not a dependency that answers for them."""
     if not settings.auth:
         return ViewerClaims(subject="anonymous", role="trainee", session_id=None)
     assert settings.jwt_secret is not None
     token = bearer_token(authorization)
-    return verify_token(token, settings.jwt_secret.get_secret_value(), settings.session_id)
+    secret = settings.jwt_secret.get_secret_value()
+    return verify_token(token, secret, settings.session_id, roles=roles)
 
 
 def require_orchestrator(

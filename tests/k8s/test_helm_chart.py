@@ -32,6 +32,7 @@ from tests.k8s.validation import load_documents, validate_all
 
 EVERYTHING_ON = [
     "monitoring.serviceMonitor.enabled=true",
+    "monitoring.podMonitor.enabled=true",
     "monitoring.prometheusRule.enabled=true",
     "monitoring.grafanaDashboard.enabled=true",
     "streamer.signalling=service",
@@ -57,6 +58,7 @@ def test_every_rendered_object_is_valid_against_the_kubernetes_schema(
     if settings:
         assert {
             "ServiceMonitor/ixs-orchestrator",
+            "PodMonitor/ixs-streamers",
             "PrometheusRule/ixs",
             "ConfigMap/ixs-dashboard",
         } <= set(names)
@@ -82,6 +84,7 @@ def test_the_rendered_orchestrator_env_is_a_valid_kubernetes_backend_configurati
     settings = KubernetesSettings.model_validate(fields)
     assert settings.signalling == "service"
     assert settings.pool_min == 2
+    assert (settings.port, settings.metrics_port) == (8080, 9090)
     assert settings.turn_uris[0].startswith("turn:turn.example.org:3478")
     assert deployment["spec"]["replicas"] == 2
 
@@ -91,6 +94,48 @@ def test_the_chart_ships_the_same_dashboard_as_k8s(helm: Path) -> None:
     dashboard = next(d for d in docs if d["kind"] == "ConfigMap")
     shipped = json.loads(dashboard["data"]["ixstream-dashboard.json"])
     assert shipped == json.loads((ROOT / "k8s/dashboards/ixstream.json").read_text())
+
+
+def test_prometheus_alone_reaches_the_streamers_metrics_port_and_scrapes_it(helm: Path) -> None:
+    """Issue 10: the metrics port admits Prometheus (its namespace and pods, as configured)
+    and nobody else; the main port admits the orchestrator and nobody else; the PodMonitor
+    scrapes the named `metrics` port, the only one serving /metrics."""
+    docs = load_documents(
+        render(
+            helm,
+            "monitoring.podMonitor.enabled=true",
+            "streamer.metricsPort=9191",
+            "networkPolicy.prometheus.namespaceSelector.matchLabels.team=observability",
+        ).stdout
+    )
+    policy = next(
+        d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "ixs-streamer"
+    )
+    rules = {rule["ports"][0]["port"]: rule["from"] for rule in policy["spec"]["ingress"]}
+    (orchestrator,) = rules[8080]
+    assert orchestrator["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
+        "orchestrator"
+    )
+    (prometheus,) = rules[9191]
+    assert prometheus["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "monitoring",
+        "team": "observability",
+    }
+    assert prometheus["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+    assert all(rule["ports"][0]["port"] in (8080, 9191) for rule in policy["spec"]["ingress"][:2])
+    monitor = next(d for d in docs if d["kind"] == "PodMonitor")
+    assert monitor["spec"]["podMetricsEndpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "15s"}
+    ]
+    assert monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "streamer"
+    deployment = next(
+        d for d in docs if d["kind"] == "Deployment" and "orchestrator" in d["metadata"]["name"]
+    )
+    env = {
+        e["name"]: e.get("value")
+        for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["IXS_ORCH_KUBERNETES__METRICS_PORT"] == "9191"
 
 
 @pytest.mark.parametrize(
@@ -122,6 +167,7 @@ def test_values_yaml_satisfies_its_schema() -> None:
         (("orchestrator", "replicas"), 0),
         (("streamer", "gpu", "count"), -1),
         (("streamer", "port"), 70000),
+        (("streamer", "metricsPort"), 0),
         (("turn", "credentialTtlSeconds"), 5),
     ],
 )
@@ -129,7 +175,10 @@ def test_the_schema_rejects_out_of_range_numbers(path: tuple[str, ...], value: i
     assert schema_rejects(path, value)
 
 
-@pytest.mark.parametrize("where", [(), ("orchestrator",), ("streamer", "gpu"), ("monitoring",)])
+@pytest.mark.parametrize(
+    "where",
+    [(), ("orchestrator",), ("streamer", "gpu"), ("monitoring",), ("networkPolicy", "prometheus")],
+)
 def test_the_schema_rejects_unknown_keys_at_every_level(where: tuple[str, ...]) -> None:
     complaint = schema_complaint_about_an_extra_key(where)
     assert complaint is not None

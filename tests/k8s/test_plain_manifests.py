@@ -52,6 +52,7 @@ def test_every_manifest_is_valid_against_the_kubernetes_schema_in_strict_mode() 
         "Deployment/ixstream-coturn",
         "PodDisruptionBudget/ixstream-orchestrator",
         "ServiceMonitor/ixstream-orchestrator",
+        "PodMonitor/ixstream-streamers",
         "PrometheusRule/ixstream",
         "PersistentVolumeClaim/ixstream-library",
         "PersistentVolumeClaim/ixstream-records",
@@ -135,17 +136,26 @@ def test_the_library_is_seeded_by_a_hardened_init_container_that_never_overwrite
     ).read_bytes()
 
 
-def test_streamers_accept_signalling_only_from_the_orchestrator() -> None:
+def test_streamers_take_signalling_from_the_orchestrator_and_scrapes_from_prometheus() -> None:
     policy = find("NetworkPolicy", "ixstream-streamer")
     assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
         "streamer"
     )
-    tcp_rules = [
-        r for r in policy["spec"]["ingress"] if any(p["protocol"] == "TCP" for p in r["ports"])
-    ]
-    assert len(tcp_rules) == 1
-    (source,) = tcp_rules[0]["from"]
+    tcp_rules = {
+        p["port"]: r["from"]
+        for r in policy["spec"]["ingress"]
+        for p in r["ports"]
+        if p["protocol"] == "TCP"
+    }
+    assert set(tcp_rules) == {8080, 9090}  # the main port, the metrics port: nothing else
+    (source,) = tcp_rules[8080]
     assert source["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == ("orchestrator")
+    (scraper,) = tcp_rules[9090]
+    assert scraper["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+    assert "namespaceSelector" in scraper
+    monitor = find("PodMonitor", "ixstream-streamers")
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("metrics", "/metrics")
 
 
 def test_streamers_serving_a_session_are_never_evicted_voluntarily() -> None:

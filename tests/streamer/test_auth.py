@@ -8,8 +8,11 @@ import pytest
 from streamer.auth import (
     AUDIENCE,
     AuthError,
+    Role,
+    ViewerClaims,
     bearer_token,
     generate_secret,
+    may_end,
     mint_token,
     verify_token,
 )
@@ -60,3 +63,25 @@ def test_a_token_for_another_audience_is_403() -> None:
     with pytest.raises(AuthError) as caught:
         verify_token(token, SECRET, None)
     assert caught.value.status == 403
+
+
+TRAINEE = ViewerClaims(subject="alice", role="trainee", session_id="s1")
+
+
+@pytest.mark.parametrize(
+    ("subject", "role", "session", "allowed"),
+    [
+        ("alice", "trainee", "s1", True),  # the token that created it
+        ("bob", "instructor", "s1", True),  # an instructor of the session
+        ("ops", "orchestrator", "s1", True),  # the orchestrator, for an operator
+        ("alice", "spectator", "s1", False),  # the same person, in another role
+        ("bob", "spectator", "s1", False),
+        ("bob", "trainee", "s1", False),
+        ("bob", "instructor", "s2", False),  # an instructor of another session
+    ],
+)
+def test_only_the_creator_an_instructor_or_the_orchestrator_may_end_a_resource(
+    subject: str, role: Role, session: str, allowed: bool
+) -> None:
+    refusal = may_end(TRAINEE, ViewerClaims(subject=subject, role=role, session_id=session))
+    assert (refusal is None) is allowed

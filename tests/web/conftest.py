@@ -89,8 +89,9 @@ class Orchestrator:
         return int(self.streamer_record(session_id)["pid"])
 
     def streamer_metric(self, session_id: str, name: str, **labels: str) -> float:
-        """The sum of a streamer's Prometheus samples matching `labels` (0 when absent)."""
-        port = self.streamer_record(session_id)["port"]
+        """The sum of a streamer's Prometheus samples matching `labels` (0 when absent),
+        scraped from its metrics port (the main port does not serve `/metrics`)."""
+        port = self.streamer_record(session_id)["metrics_port"]
         return scrape(f"http://127.0.0.1:{port}", name, **labels)
 
     def log_tail(self) -> str:

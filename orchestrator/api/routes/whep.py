@@ -4,9 +4,10 @@ draft-ietf-wish-whep: the client POSTs an SDP offer (`Content-Type: application/
 with a bearer token and gets `201 Created`, the SDP answer and a `Location` naming the
 WHEP session resource; DELETE on that resource ends playback. We check the session
 token (the streamer checks it again), forward the offer to the session's streamer,
-and rewrite `Location` to point back through us. Trickle ICE (PATCH) is not offered:
-the streamer's answer carries every candidate, so PATCH gets 405 as the draft asks of
-servers without trickle support.
+and rewrite `Location` to point back through us. DELETE and PATCH go to the streamer with
+the caller's own token: the streamer decides who may end a resource (its creator, an
+instructor, the orchestrator) and answers PATCH (no trickle ICE: 405 with `Allow`), and
+its refusals come back as problem documents.
 """
 
 from __future__ import annotations
@@ -190,6 +191,48 @@ async def whep_resource_preflight(session_id: SessionId, resource_id: ResourceId
     return Response(status_code=204)
 
 
+@router.patch("/{session_id}/whep/{resource_id}", response_class=Response, include_in_schema=False)
+async def whep_patch(
+    session_id: SessionId,
+    resource_id: ResourceId,
+    request: Request,
+    service: Service,
+    context: Context,
+    authorization: AuthorizationHeader = None,
+) -> Response:
+    """Trickle ICE or an ICE restart (WHEP's PATCH with `application/trickle-ice-sdpfrag`),
+    forwarded to the streamer, which decides: today it supports neither and answers 405
+    with `Allow` (docs/streamer-contract.md), which comes back as a problem document with
+    the streamer's `Allow`. Out of the OpenAPI document on purpose: `allowed_methods`
+    builds every other 405's `Allow` from it, and PATCH is not something this resource
+    does."""
+    token = bearer_token(authorization)
+    session, _ = await service.gate.signalling_target(session_id, token)
+    body = await read_limited(request, MAX_OFFER_BYTES, "a WHEP PATCH body")
+    assert session.streamer is not None
+    assert session.streamer.base_url is not None
+    headers = {"Authorization": f"Bearer {token}"}
+    for name in ("content-type", "if-match"):
+        if name in request.headers:
+            headers[name] = request.headers[name]
+    upstream = await _forward(
+        context.proxy,
+        request,
+        "PATCH",
+        f"{session.streamer.base_url}/whep/{resource_id}",
+        content=body,
+        headers=headers,
+    )
+    if isinstance(upstream, Response):
+        return upstream
+    if upstream.status_code >= 400:
+        return _streamer_problem(upstream, request)
+    passed = {
+        k: v for k, v in upstream.headers.items() if k.lower() in (*PASS_THROUGH, "content-type")
+    }
+    return Response(upstream.content, status_code=upstream.status_code, headers=passed)
+
+
 async def _forward(
     client: httpx.AsyncClient,
     request: Request,
@@ -222,6 +265,11 @@ def _streamer_problem(upstream: httpx.Response, request: Request) -> Response:
             reason = body["detail"]
     except ValueError:
         pass
+    # A 405's `Allow` is the streamer's to state (RFC 9110 §15.5.6), as is `Accept-Patch`.
+    headers = {k: v for k, v in upstream.headers.items() if k.lower() in ("allow", "accept-patch")}
     return problem_response(
-        upstream.status_code, f"the streamer refused: {reason}", instance=request.url.path
+        upstream.status_code,
+        f"the streamer refused: {reason}",
+        instance=request.url.path,
+        headers=headers,
     )

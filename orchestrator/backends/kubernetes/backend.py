@@ -74,6 +74,7 @@ from orchestrator.backends.log_tail import log_tail_detail
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, ConfigurationError, StreamerStartError
 from orchestrator.sessions.states import FailureReason
+from orchestrator.tokens import control_headers
 
 log = structlog.get_logger("orchestrator.backends.kubernetes")
 
@@ -308,8 +309,10 @@ class KubernetesBackend(SessionBackend):
         if not is_ready(pod):
             return Observation(alive=True, detail="not ready yet")
         base_url = self._base_url(pod)
+        view = self._claims.overlay(streamer_id) or self._view(pod)
+        headers = control_headers(view.key, view.session_id)  # /v1/status is not public
         try:
-            response = await self._client_http().get(f"{base_url}/v1/status")
+            response = await self._client_http().get(f"{base_url}/v1/status", headers=headers)
             response.raise_for_status()
             return Observation(alive=True, status=parse_status(response.json()))
         except (httpx.HTTPError, ValueError) as exc:

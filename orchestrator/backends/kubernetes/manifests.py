@@ -154,6 +154,7 @@ def streamer_args(
         session_id,
         host=settings.listen_host,
         port=settings.port,
+        metrics_port=settings.metrics_port,
         ice_hosts=("$(POD_IP)",) if settings.ice_host_from_pod_ip else (),
         extra_args=settings.extra_args,
     )
@@ -222,7 +223,11 @@ def streamer_pod(
         "imagePullPolicy": settings.image_pull_policy,
         "args": streamer_args(settings, profile, session_id),
         "env": env,
-        "ports": [{"name": "http", "containerPort": settings.port, "protocol": "TCP"}],
+        # Named, so a PodMonitor scrapes `metrics` and a NetworkPolicy can tell them apart.
+        "ports": [
+            {"name": "http", "containerPort": settings.port, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": settings.metrics_port, "protocol": "TCP"},
+        ],
         "readinessProbe": {
             "httpGet": {"path": "/readyz", "port": probe_port},
             "periodSeconds": 1,

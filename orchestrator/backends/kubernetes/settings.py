@@ -94,6 +94,13 @@ class KubernetesSettings(BaseModel):
     )
     priority_class_name: str | None = None
     port: int = Field(8080, ge=1, le=65535, description="Streamer HTTP port in the pod.")
+    metrics_port: int = Field(
+        9090,
+        ge=1,
+        le=65535,
+        description="Streamer port serving only Prometheus' /metrics (the container port "
+        "named `metrics`), which the NetworkPolicy opens to Prometheus alone.",
+    )
     listen_host: str = Field(
         "$(POD_IP)",
         description="Address the streamer binds (`--host`). The pod IP by default, expanded "
@@ -190,4 +197,6 @@ class KubernetesSettings(BaseModel):
             raise ValueError("pool_min must not exceed pool_max")
         if self.host_network and self.signalling == "service":
             raise ValueError("host_network streamers are reached by node IP, not a Service")
+        if self.port == self.metrics_port:
+            raise ValueError(f"port and metrics_port must differ, both are {self.port}")
         return self

@@ -9,6 +9,7 @@ Errors are JSON `{"detail": ...}` with a precise message, as FastAPI's own are.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -66,6 +67,14 @@ def _host_of(service: StreamerService) -> ScenarioHost:
     if host is None:
         raise SetupError(404, "no scenario loaded in this session")
     return host
+
+
+@router.get("/status")
+async def status(service: Service) -> dict[str, object]:
+    """The session's state: who is connected, frames sent, scenario, recording. What the
+    orchestrator polls, and for it alone: it names the session and whether the trainee
+    is there."""
+    return asdict(service.status())
 
 
 @router.put("/scenario")

@@ -1,15 +1,13 @@
-"""Probes, metrics and the session's status: what kubelets, Prometheus and the
-orchestrator poll (DESIGN §2, "Health and metrics")."""
+"""Probes: what kubelets poll (DESIGN §2, "Health and metrics"). Open to anyone on
+purpose, so they say nothing about the session: `/metrics` has a port of its own
+(`routes/metrics.py`) and `/v1/status` needs the orchestrator's token (`routes/control.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from streamer.api.deps import Metrics, Service
+from streamer.api.deps import Service
 
 router = APIRouter()
 
@@ -34,13 +32,3 @@ async def readyz(service: Service) -> JSONResponse:
             "encoder": pipeline.encoder_name,
         }
     )
-
-
-@router.get("/metrics")
-async def prometheus(metrics: Metrics) -> Response:
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-@router.get("/v1/status")
-async def status(service: Service) -> dict[str, object]:
-    return asdict(service.status())

@@ -15,12 +15,14 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from streamer.api.deps import CHALLENGE, Metrics, Service, Settings, authorise_viewer
-from streamer.auth import AuthError
+from streamer.auth import RESOURCE_ROLES, AuthError, may_end
 from streamer.metrics import StreamerMetrics
 from streamer.rtc.sdp_check import OfferError
 from streamer.service import ServiceError
 
 SDP_TYPE = "application/sdp"
+#: What a WHEP resource (`/whep/{id}`) answers to, for `Allow` (RFC 9110 §10.2.1).
+RESOURCE_METHODS = "DELETE"
 
 router = APIRouter()
 
@@ -64,13 +66,41 @@ async def whep_delete(
     metrics: Metrics,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """Ends a WHEP resource: only its creator, an instructor or the orchestrator may."""
     try:
-        authorise_viewer(settings, authorization)
+        caller = authorise_viewer(settings, authorization, roles=RESOURCE_ROLES)
     except AuthError as exc:
         return _reject(metrics, exc.status, exc.detail, bearer=True)
+    viewer = service.viewers.get(viewer_id)
+    if viewer is None:
+        return _reject(metrics, 404, f"no WHEP resource {viewer_id!r}")
+    refusal = may_end(viewer.claims, caller)
+    if refusal is not None:
+        return _reject(metrics, 403, refusal)
     if not await service.release(viewer_id, "deleted"):
         return _reject(metrics, 404, f"no WHEP resource {viewer_id!r}")
     return PlainTextResponse("", status_code=200)
+
+
+@router.patch("/whep/{viewer_id}")
+async def whep_patch(viewer_id: str, metrics: Metrics) -> Response:
+    """Trickle ICE and ICE restart are not offered: the answer already carries every
+    candidate (aiortc gathers them all before answering), and aiortc cannot restart ICE.
+
+    draft-ietf-wish-whep, "ICE support" (as WHIP, RFC 9725 §4.3.1): a resource that
+    supports neither answers every PATCH with 405 Method Not Allowed, which must name
+    the methods it does allow (RFC 9110 §15.5.6); it never sends `Accept-Patch`, so a
+    compliant player does not trickle in the first place. Answered for any resource id
+    and before authentication: it is what this kind of resource does, not a secret.
+    """
+    response = _reject(
+        metrics,
+        405,
+        "this WHEP resource supports neither trickle ICE nor ICE restart (no PATCH): "
+        "send the offer with every candidate, and POST a new offer to reconnect",
+    )
+    response.headers["Allow"] = RESOURCE_METHODS
+    return response
 
 
 @router.options("/whep")

@@ -288,11 +288,21 @@ async def test_signalling_an_unknown_session_is_404(harness: Harness) -> None:
     assert_problem(response, 404, "no session 's-nope'")
 
 
-async def test_whep_offers_no_trickle_so_patch_is_405(
+async def test_whep_offers_no_trickle_so_patch_is_the_streamers_405_with_its_allow(
     harness: Harness, alices: dict[str, object]
 ) -> None:
-    response = await harness.client.patch(f"/v1/sessions/{alices['id']}/whep/r1")
-    assert_problem(response, 405, "Method Not Allowed")
+    url = f"/v1/sessions/{alices['id']}/whep/r1"
+    sdpfrag = {"Content-Type": "application/trickle-ice-sdpfrag"}
+    anonymous = await harness.client.patch(url, content="a=end-of-candidates\r\n", headers=sdpfrag)
+    assert_problem(anonymous, 401, "session token")
+    response = await harness.client.patch(
+        url,
+        content="a=end-of-candidates\r\n",
+        headers={**sdpfrag, "Authorization": f"Bearer {alices['token']}"},
+    )
+    assert_problem(response, 405, "supports neither trickle ICE nor ICE restart")
+    assert response.headers["Allow"] == "DELETE"
+    assert "accept-patch" not in response.headers
 
 
 # --- finally, the one session ends ----------------------------------------------------

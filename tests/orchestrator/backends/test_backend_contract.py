@@ -9,6 +9,7 @@ frames); nothing stands in for one.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -202,3 +203,29 @@ async def test_a_streamer_that_cannot_start_fails_with_the_reason_from_its_log(
         failure.value.detail
     )
     await backend.delete(spawned.id)
+
+
+async def test_a_local_streamer_records_its_metrics_port_and_its_status_needs_a_control_token(
+    tmp_path: Path,
+) -> None:
+    """Local backend only: the streamer's metrics port (chosen by the kernel, written to
+    its own port file) is in the record, serves `/metrics`, and `/v1/status` answers the
+    backend's control token but no one without it."""
+    backend = local_backend(tmp_path / "state")
+    await backend.open()
+    try:
+        (ready,) = await start_ready(backend, 1, "s-metrics")
+        record = json.loads(next((tmp_path / "state" / "streamers").glob("*.json")).read_text())
+        metrics = f"http://127.0.0.1:{record['metrics_port']}/metrics"
+        assert ready.base_url is not None
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+            scraped = await client.get(metrics)
+            assert scraped.status_code == 200
+            assert "ixstream_streamer_frames_sent_total" in scraped.text
+            assert (await client.get(f"{ready.base_url}/metrics")).status_code == 404
+            assert (await client.get(f"{ready.base_url}/v1/status")).status_code == 401
+        observation = await backend.observe(ready.id)
+        assert observation.status is not None, observation.detail
+    finally:
+        await asyncio.gather(*(backend.delete(s.id) for s in await backend.list()))
+        await backend.close()

@@ -32,9 +32,10 @@ CASES: list[tuple[str, tuple[str, ...], StreamerProfile, str | None, dict[str, A
     (
         "a local streamer for a session, with an ICE host",
         LOCAL, SCENE, "s-1",
-        {"host": "127.0.0.1", "port": 0, "port_file": Path("/s/p.port"),
-         "ice_hosts": ("127.0.0.1",)},
+        {"host": "127.0.0.1", "port": 0, "port_file": Path("/s/p.port"), "metrics_port": 0,
+         "metrics_port_file": Path("/s/p.metrics-port"), "ice_hosts": ("127.0.0.1",)},
         [*LOCAL, "--host", "127.0.0.1", "--port", "0", "--port-file", "/s/p.port",
+         "--metrics-port", "0", "--metrics-port-file", "/s/p.metrics-port",
          "--ice-host", "127.0.0.1", *SCENE_ARGS, "--session-id", "s-1"],
     ),
     (
@@ -81,12 +82,13 @@ def test_each_launch_gets_exactly_its_command_line(
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({}, ["stream", "--host", "$(POD_IP)", "--port", "8080", *PATTERN_ARGS]),
+        ({}, ["stream", "--host", "$(POD_IP)", "--port", "8080", "--metrics-port", "9090",
+              *PATTERN_ARGS]),
         (
-            {"listen_host": "0.0.0.0", "port": 9000, "ice_host_from_pod_ip": True,
-             "extra_args": ["--verbose"]},
-            ["stream", "--host", "0.0.0.0", "--port", "9000", "--ice-host", "$(POD_IP)",
-             *PATTERN_ARGS, "--verbose"],
+            {"listen_host": "0.0.0.0", "port": 9000, "metrics_port": 9100,
+             "ice_host_from_pod_ip": True, "extra_args": ["--verbose"]},
+            ["stream", "--host", "0.0.0.0", "--port", "9000", "--metrics-port", "9100",
+             "--ice-host", "$(POD_IP)", *PATTERN_ARGS, "--verbose"],
         ),
     ],
 )  # fmt: skip

@@ -114,6 +114,20 @@ def test_the_streamer_args_follow_the_streamer_contract() -> None:
     assert "--stereo" not in args
 
 
+def test_metrics_have_a_named_port_of_their_own_that_the_probes_do_not_use() -> None:
+    container = pod(port=9000, metrics_port=9100)["spec"]["containers"][0]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 9000, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9100, "protocol": "TCP"},
+    ]
+    args = container["args"]
+    assert args[args.index("--metrics-port") + 1] == "9100"
+    assert container["readinessProbe"]["httpGet"]["port"] == "http"
+    assert container["livenessProbe"]["httpGet"]["port"] == "http"
+    with pytest.raises(ValueError, match="must differ"):
+        KubernetesSettings(port=9000, metrics_port=9000)
+
+
 def test_host_network_mode_runs_in_the_nodes_network_namespace() -> None:
     spec = pod(host_network=True)["spec"]
     assert spec["hostNetwork"] is True
