@@ -447,7 +447,11 @@ class SessionService:
         await self.pool.check_health()
         self._polls += 1
         if self._polls % REAP_EVERY_POLLS == 0:
-            await self._reaper.reap()
+            await self.reap_orphans()
+
+    async def reap_orphans(self) -> None:
+        """One reaper round now (the loop runs one every `REAP_EVERY_POLLS` polls)."""
+        await self._reaper.reap()
 
     def _apply(self, session: Session, verdict: Verdict) -> EndReason | None:
         """Carry out what an observation means (`observation.py`); returns why the

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from ixclient.viewer import ViewerClient
-from tests.orchestrator.conftest import START_TIMEOUT_S, UpProcess, auth, wait_until
+from tests.orchestrator.conftest import START_TIMEOUT_S, UpProcess, auth
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 TRICKLE = "application/trickle-ice-sdpfrag"
@@ -28,9 +29,11 @@ async def call(method: str, url: str, token: str, **kwargs: object) -> httpx.Res
 
 def session_with_spectator(up: UpProcess) -> tuple[dict[str, str], dict[str, str]]:
     client = httpx.Client(base_url=up.base_url, timeout=30, trust_env=False)
-    assert wait_until(
-        lambda: client.get("/readyz").json()["warm_streamers"] == 1, START_TIMEOUT_S
-    ), up.log()
+    wait_until(
+        lambda: client.get("/readyz").json()["warm_streamers"] == 1,
+        START_TIMEOUT_S,
+        lambda: f"a warm streamer:\n{up.log()}",
+    )
     created = client.post("/v1/sessions", json={}, headers=auth("alice"))
     assert created.status_code == 201, created.text
     session = created.json()
