@@ -199,31 +199,63 @@ def streamer_pod(
 ) -> Manifest:
     """One streamer pod named `name` (`streamer_pod_name`): GPU request, scheduling
     constraints, hardening, probes; its key from the Secret `key_secret_name(name)`."""
+    env = _streamer_env(settings, name, ice_servers_json, cors_origins)
+    container = _streamer_container(settings, streamer_args(settings, profile, session_id), env)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _pod_metadata(settings, profile, session_id, name, streamer_id),
+        "spec": _pod_spec(settings, container),
+    }
+
+
+def _pod_metadata(
+    settings: KubernetesSettings,
+    profile: StreamerProfile,
+    session_id: str | None,
+    name: str,
+    streamer_id: str | None,
+) -> Manifest:
+    """Labels and annotations are the source of truth (DESIGN.md §3): the profile to
+    match warm pods on, the session a pod serves, and its id for per-pod Services."""
     labels = {**base_labels(settings), **session_labels(session_id), PROFILE: profile_hash(profile)}
     if streamer_id is not None:
         labels[STREAMER_ID] = streamer_id
     annotations = {PROFILE_ANNOTATION: json.dumps(profile.to_json(), sort_keys=True)}
     if session_id is not None:
         annotations[SESSION_ANNOTATION] = session_id
+    return {"name": name, "labels": labels, "annotations": annotations}
+
+
+def _streamer_env(
+    settings: KubernetesSettings, name: str, ice_servers_json: str, cors_origins: Sequence[str]
+) -> list[Manifest]:
+    """The key from the pod's own Secret (never a literal in the spec), ICE servers, the
+    orchestrator's allowed origins (so the pod's WHEP URL admits the same pages), and
+    the operator's extra variables."""
+    key_ref = {"secretKeyRef": {"name": key_secret_name(name), "key": SECRET_KEY_FIELD}}
     env: list[Manifest] = [
         {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-        {
-            "name": KEY_ENV,
-            "valueFrom": {"secretKeyRef": {"name": key_secret_name(name), "key": SECRET_KEY_FIELD}},
-        },
+        {"name": KEY_ENV, "valueFrom": key_ref},
         {"name": ICE_ENV, "value": ice_servers_json},
     ]
-    # The orchestrator's allowed origins, so the pod's own WHEP URL admits the same pages.
     env += [{"name": k, "value": v} for k, v in cors_env(cors_origins).items()]
     env += [{"name": k, "value": v} for k, v in sorted(settings.streamer_env.items())]
+    return env
+
+
+def _streamer_container(
+    settings: KubernetesSettings, args: list[str], env: list[Manifest]
+) -> Manifest:
+    """The streamer container: named ports (a PodMonitor scrapes `metrics`, a
+    NetworkPolicy tells them apart), probes on the main port, no privileges."""
     probe_port = "http"
-    container: Manifest = {
+    return {
         "name": CONTAINER,
         "image": settings.image,
         "imagePullPolicy": settings.image_pull_policy,
-        "args": streamer_args(settings, profile, session_id),
+        "args": args,
         "env": env,
-        # Named, so a PodMonitor scrapes `metrics` and a NetworkPolicy can tell them apart.
         "ports": [
             {"name": "http", "containerPort": settings.port, "protocol": "TCP"},
             {"name": "metrics", "containerPort": settings.metrics_port, "protocol": "TCP"},
@@ -249,6 +281,11 @@ def streamer_pod(
         },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
+
+
+def _pod_spec(settings: KubernetesSettings, container: Manifest) -> Manifest:
+    """Never restarted (a crashed streamer fails its session), no API token, a
+    non-root user, and the operator's scheduling choices."""
     spec: Manifest = {
         "restartPolicy": "Never",  # a crashed streamer fails its session; it is not revived
         "terminationGracePeriodSeconds": settings.stop_grace_s,
@@ -278,16 +315,7 @@ def streamer_pod(
     if settings.host_network:
         spec["hostNetwork"] = True
         spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "labels": labels,
-            "annotations": annotations,
-        },
-        "spec": spec,
-    }
+    return spec
 
 
 def streamer_service(settings: KubernetesSettings, pod: Manifest) -> Manifest:
