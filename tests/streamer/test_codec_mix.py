@@ -13,7 +13,6 @@ Chromium forced to VP8 is in test_browser_viewer.py.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 from ixclient.viewer import ViewerClient
 from streamer.auth import mint_token
 from tests.conftest import StreamerProcess
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -40,16 +40,13 @@ def luma(viewer_frame: object) -> np.ndarray:
 
 
 async def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
+    await eventually(check, timeout_s, what, interval_s=0.2)
 
 
 async def moving_pictures(viewer: ViewerClient) -> tuple[float, float]:
     """(mean luma, mean change) between two decoded frames a second apart."""
     first = luma(await viewer.wait_for_frame(timeout_s=20))
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)  # time is the input: the pattern moves a known amount a second
     later = luma(await viewer.wait_for_frame(timeout_s=10))
     return float(later.mean()), float(np.mean(np.abs(later - first)))
 
@@ -95,7 +92,7 @@ async def test_two_codecs_cost_two_encoders_whatever_the_number_of_viewers(
             )
 
         before = counts()
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(2.0)  # time is the input: frames rendered and encoded over it
         after = counts()
         assert streamer.metric("ixstream_streamer_encoders_open", codec="h264") == 1
         assert streamer.metric("ixstream_streamer_encoders_open", codec="vp8") == 1
@@ -165,7 +162,7 @@ async def test_the_recording_stays_in_the_sessions_codec_while_only_vp8_viewers_
         assert setup.status_code == 200, setup.text
         async with ViewerClient(streamer.whep_url, token=streamer.token(), codec="vp8") as viewer:
             await viewer.wait_for_frame(timeout_s=20)
-            await asyncio.sleep(1.5)
+            await wait_for(lambda: viewer.hello is not None, "the hello on the frames channel")
             assert viewer.hello is not None
             assert viewer.hello.codec == "vp8"
         stop = await control.post("/v1/recording/stop")

@@ -6,14 +6,13 @@ streamer knows no keys: if the client did not send `act`, nothing would be logge
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser
 
+from tests.waiting import eventually
 from tests.web.conftest import Orchestrator, new_page, start_session, until
 from tests.web.test_xr import HEADSET, enter_vr
 
@@ -27,16 +26,17 @@ async def wait_for_acts(
 ) -> list[Any]:
     """The `act` entries of the session's after-action log, once there is one. Waits on
     the event loop, so the browser's Playwright connection keeps being served."""
-    deadline = time.monotonic() + timeout_s
+    acts: list[Any] = []
     with orchestrator.api("instructor") as api:
-        while time.monotonic() < deadline:
+
+        def logged() -> bool:
             response = api.get(f"/v1/sessions/{session_id}/aar").raise_for_status()
             entries = [json.loads(line) for line in response.text.splitlines() if line.strip()]
-            acts = [e for e in entries if e["kind"] == "act"]
-            if acts:
-                return acts
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"no act in the log of {session_id} within {timeout_s} s")
+            acts[:] = [e for e in entries if e["kind"] == "act"]
+            return bool(acts)
+
+        await eventually(logged, timeout_s, f"an act in the log of {session_id}", interval_s=0.2)
+    return acts
 
 
 async def test_pressing_e_uses_what_the_trainee_looks_at(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +28,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
+from tests.waiting import wait_until
 from tests.web.conftest import (
     GRAB,
     WEB_ROOT,
@@ -152,10 +152,11 @@ def new_session(orchestrator: Orchestrator) -> dict[str, Any]:
         created = client.post("/v1/sessions", json={})
         assert created.status_code == 201, created.text
         session: dict[str, Any] = created.json()
-    deadline = time.monotonic() + 60
-    while orchestrator.session(session["id"])["state"] != "ready":
-        assert time.monotonic() < deadline, f"session never ready:\n{orchestrator.log_tail()}"
-        time.sleep(0.1)
+    wait_until(
+        lambda: orchestrator.session(session["id"])["state"] == "ready",
+        60,
+        lambda: f"the session ready:\n{orchestrator.log_tail()}",
+    )
     return session
 
 
