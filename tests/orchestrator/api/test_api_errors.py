@@ -318,3 +318,18 @@ async def test_ending_a_session_that_has_a_streamer_goes_through_ending(
         f"/v1/sessions/{alices['id']}/spectators", headers=auth("alice")
     )
     assert_problem(gone, 410, f"session {alices['id']} is")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 200_000 + b"]" * 200_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000],
+    ids=["nested-arrays", "nested-objects"],
+)
+async def test_json_nested_past_the_parsers_depth_is_400_not_a_crash(
+    harness: Harness, body: bytes
+) -> None:
+    response = await harness.client.post(
+        "/v1/sessions", content=body, headers={**auth("zoe"), "Content-Type": "application/json"}
+    )
+    assert_problem(response, 400, "error parsing the body")
+    assert (await harness.client.get("/healthz")).status_code == 200
