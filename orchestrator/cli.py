@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from orchestrator.identity import Role
+
 
 def up(
     port: Annotated[int, typer.Option(help="TCP port for the API and web client.")] = 8000,
@@ -75,28 +77,34 @@ def up(
 
 
 def _announce(settings: Any) -> None:
-    """Dev mode: print a login URL carrying an operator token for the local user."""
+    """Dev mode: print a sign-in link for each role, so one person can play the trainee
+    in one browser and the instructor (or operator) in another, as the README's
+    walk-through does."""
     if settings.mode != "dev" or settings.jwt_secret is None:
         typer.echo(f"IX Stream orchestrator on http://{settings.host}:{settings.port}/", err=True)
         return
     import time
 
-    from orchestrator.auth import mint_api_token
-    from orchestrator.identity import Role
-
-    token = mint_api_token(
-        settings.jwt_secret.get_secret_value(),
-        subject="dev-operator",
-        role=Role.OPERATOR,
-        audience=settings.jwt_audience,
-        now=time.time(),
-        ttl_s=12 * 3600,
-    )
     where = "generated" if settings.generated_secret else "from IXS_ORCH_JWT_SECRET"
-    typer.echo(
-        f"IX Stream orchestrator (dev mode, key {where}): "
-        f"{dev_login_url(f'http://{settings.host}:{settings.port}', token)}",
-        err=True,
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [f"IX Stream orchestrator (dev mode, key {where}). Sign in as:"]
+    for role in (Role.TRAINEE, Role.INSTRUCTOR, Role.OPERATOR):
+        token = dev_token(settings, role, now=time.time())
+        lines.append(f"  {role.value:<10} {dev_login_url(base, token)}")
+    typer.echo("\n".join(lines), err=True)
+
+
+def dev_token(settings: Any, role: Role, *, now: float) -> str:
+    """A 12-hour API token for the local `dev-<role>` user, signed with dev mode's key."""
+    from orchestrator.auth import mint_api_token
+
+    return mint_api_token(
+        settings.jwt_secret.get_secret_value(),
+        subject=f"dev-{role.value}",
+        role=role,
+        audience=settings.jwt_audience,
+        now=now,
+        ttl_s=12 * 3600,
     )
 
 

@@ -14,7 +14,7 @@ import contextlib
 from orchestrator.audit import AuditAction, AuditLog
 from orchestrator.clock import Clock
 from orchestrator.errors import AuthenticationError, SessionGoneError, SessionNotReadyError
-from orchestrator.identity import Principal, Role
+from orchestrator.identity import Principal
 from orchestrator.sessions.admission import Admission
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.registry import SessionRegistry
@@ -50,13 +50,17 @@ class SessionGate:
         self._transitions = transitions
 
     def owner_token(self, principal: Principal, session: Session) -> IssuedToken | None:
-        """The owner's signalling token, once the session has a streamer (and its key)."""
+        """The owner's signalling token, once the session has a streamer (and its key).
+
+        The person a session is started for is its trainee, whatever else their account
+        may do: an instructor or operator trying a scenario drives it, and its scenario
+        starts when they connect. Instructors watch and steer others' sessions through
+        spectator tokens and the scenario commands instead."""
         if principal.subject != session.owner or session.streamer is None:
             return None
         if session.state in TERMINAL_STATES or session.state is S.ENDING:
             return None
-        role = SessionRole.TRAINEE if session.owner_role is Role.TRAINEE else SessionRole.INSTRUCTOR
-        return self._mint(session, role, principal.subject)
+        return self._mint(session, SessionRole.TRAINEE, principal.subject)
 
     async def spectate(self, principal: Principal, session_id: str) -> IssuedToken:
         """A view-only token for `session_id` (spectators get the same encoded stream)."""

@@ -109,3 +109,21 @@ async def test_a_refused_request_is_explained_with_a_way_back(
     ).to_be_visible()
     await expect(page.get_by_role("button", name="Back to scenarios")).to_be_visible()
     assert "{" not in await page.locator("#problem-card [data-field=advice]").inner_text()
+
+
+async def test_the_scenario_cards_show_the_librarys_title_description_and_duration(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    page = await new_page(browser)
+    await page.goto(f"{orchestrator.base_url}/#token={orchestrator.token('trainee', 'cara')}")
+    with orchestrator.api("trainee") as api:
+        catalogue = {s["name"]: s for s in api.get("/v1/scenarios").json()}
+    traffic = catalogue["traffic-stop-night"]
+    card = page.locator("label.choice").filter(
+        has=page.locator("input[value='traffic-stop-night']")
+    )
+    await expect(card.locator("strong")).to_have_text("Traffic stop at night")
+    await expect(card.locator("[data-role=description]")).to_have_text(traffic["description"])
+    await expect(card.locator("[data-role=duration]")).to_have_text("About 10 min")
+    sample = page.locator("label.choice").filter(has=page.locator("input[value='sample']"))
+    await expect(sample.locator("strong")).to_have_text(catalogue["sample"]["title"])

@@ -47,6 +47,16 @@ export class ApiError extends Error {
 /** @typedef {{scenario?: string, client?: "browser" | "headset", width?: number, height?: number, fps?: number, codec?: "h264" | "vp8"}} SessionRequest */
 
 /**
+ * @typedef {object} CatalogueEntry  one scenario a session can ask for (`GET /v1/scenarios`)
+ * @property {string} name
+ * @property {string} source
+ * @property {string} title
+ * @property {string | null} [description]
+ * @property {string | null} [domain]
+ * @property {number | null} [expected_duration_min]
+ */
+
+/**
  * @typedef {object} ScenarioDocument  the parts of a scenario document (ixstream/scenario/model.py)
  *   the pages read; the API returns all of it
  * @property {string} id
@@ -163,7 +173,7 @@ export class OrchestratorApi {
     return this.request("POST", `/v1/sessions/${encodeURIComponent(id)}/spectators`);
   }
 
-  /** @returns {Promise<{name: string, source: string}[]>} */
+  /** @returns {Promise<CatalogueEntry[]>} */
   scenarios() {
     return this.request("GET", "/v1/scenarios");
   }

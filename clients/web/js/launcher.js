@@ -135,7 +135,11 @@ async function showLauncher() {
   void renderMySessions();
 }
 
-/** @param {{name: string, source: string}[]} scenarios */
+/**
+ * One card per scenario: the title, description and expected duration the library
+ * gives it (its author's words), not its id.
+ * @param {import("./api.js").CatalogueEntry[]} scenarios
+ */
 function renderScenarios(scenarios) {
   const box = $("#scenarios");
   const previous = /** @type {HTMLInputElement | null} */ (box.querySelector("input:checked"))?.value;
@@ -151,10 +155,18 @@ function renderScenarios(scenarios) {
       const body = document.createElement("span");
       body.className = "choice-body";
       const title = document.createElement("strong");
-      title.textContent = scenarioTitle(scenario.name);
+      title.textContent = scenario.title || scenarioTitle(scenario.name);
       const note = document.createElement("span");
-      note.textContent = scenario.source === "test-pattern" ? "Calibration picture for checking the connection" : "3D training scene";
+      note.dataset.role = "description";
+      note.textContent = scenario.description || (scenario.source === "test-pattern" ? "Calibration picture for checking the connection" : "3D training scene");
       body.append(title, note);
+      if (scenario.expected_duration_min) {
+        const duration = document.createElement("span");
+        duration.dataset.role = "duration";
+        duration.className = "choice-duration";
+        duration.textContent = `About ${scenario.expected_duration_min} min`;
+        body.append(duration);
+      }
       label.append(input, body);
       return label;
     }),
