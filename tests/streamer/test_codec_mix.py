@@ -163,6 +163,7 @@ async def test_the_recording_stays_in_the_sessions_codec_while_only_vp8_viewers_
         async with ViewerClient(streamer.whep_url, token=streamer.token(), codec="vp8") as viewer:
             await viewer.wait_for_frame(timeout_s=20)
             await wait_for(lambda: viewer.hello is not None, "the hello on the frames channel")
+            await asyncio.sleep(1.5)  # time is the input: a second and a half recorded
             assert viewer.hello is not None
             assert viewer.hello.codec == "vp8"
         stop = await control.post("/v1/recording/stop")

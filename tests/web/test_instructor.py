@@ -173,3 +173,24 @@ async def test_a_trainee_is_not_offered_the_controls(
     await expect(page.get_by_role("heading", name="This page is for instructors.")).to_be_visible()
     await expect(page.get_by_role("button", name="Pause", exact=True)).to_be_hidden()
     await expect(page.get_by_role("button", name="End session")).to_be_hidden()
+
+
+async def test_before_the_trainee_joins_the_console_says_so_and_what_to_do(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    with orchestrator.api("trainee") as api:
+        created = api.post("/v1/sessions", json={"scenario": SCENARIO})
+        assert created.status_code == 201, created.text
+        session_id = created.json()["id"]
+
+        def ready() -> bool:
+            return bool(api.get(f"/v1/sessions/{session_id}").json()["state"] == "ready")
+
+        await eventually(ready, 60, "the session ready, with nobody connected")
+    console = await open_console(browser, orchestrator, session_id)
+    await expect(console.locator("#live-state")).to_have_text("Waiting for the trainee to connect")
+    advice = console.locator("#live-advice")
+    await expect(advice).to_be_visible()
+    await expect(advice).to_contain_text("has not joined the scene yet")
+    await expect(console.locator("#events button").first).to_be_disabled()
+    await expect(console.locator("#pause")).to_be_disabled()

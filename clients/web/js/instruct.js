@@ -251,10 +251,29 @@ function render(snap) {
   }
   $("#live-fired-none").hidden = ids.length > 0;
   const over = Boolean(snap.outcome);
-  /** @type {HTMLButtonElement} */ ($("#pause")).disabled = over || snap.paused;
-  /** @type {HTMLButtonElement} */ ($("#resume")).disabled = over || !snap.paused;
-  for (const button of document.querySelectorAll("#events button")) /** @type {HTMLButtonElement} */ (button).disabled = over;
+  // Before the trainee is in the scene the scenario has not started: nothing can be
+  // fired, paused or ended yet, and the page says why and what to do.
+  const waiting = !over && !snap.started;
+  /** @type {HTMLButtonElement} */ ($("#pause")).disabled = over || waiting || snap.paused;
+  /** @type {HTMLButtonElement} */ ($("#resume")).disabled = over || waiting || !snap.paused;
+  for (const button of document.querySelectorAll("#events button")) /** @type {HTMLButtonElement} */ (button).disabled = over || waiting;
   /** @type {HTMLButtonElement} */ ($("#end")).disabled = over;
+  const advice = $("#live-advice");
+  setText(advice, adviceWords(snap));
+  advice.hidden = !advice.textContent;
+}
+
+/**
+ * What the instructor can do now, when the answer is "wait".
+ * @param {ScenarioSnapshot} snap
+ */
+function adviceWords(snap) {
+  if (snap.outcome) return "";
+  if (!snap.started) {
+    return "The trainee has not joined the scene yet. Events and pause become available as soon as they do: ask them to open their session and press Start session.";
+  }
+  if (snap.paused) return "The trainee's scene is frozen and their clock stands still. Press Resume to continue.";
+  return "";
 }
 
 function renderUnavailable() {
