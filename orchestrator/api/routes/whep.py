@@ -20,6 +20,9 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from orchestrator.api.bodies import read_limited
 from orchestrator.api.deps import Context, Service
 from orchestrator.api.problems import problem_response, problem_responses
+from orchestrator.sessions.models import Session
+from orchestrator.sessions.service import SessionService
+from orchestrator.tokens import SessionClaims
 
 router = APIRouter(prefix="/v1/sessions", tags=["signalling"])
 
@@ -84,15 +87,13 @@ async def whep_offer(
     # Who is asking, and for which session, before a byte of the body is read: an
     # offer that will be refused costs its sender, not us (docs/security.md, limits).
     token = bearer_token(authorization)
-    session, claims = await service.gate.signalling_target(session_id, token)
+    session, claims, streamer_url = await _target(service, session_id, token)
     offer = await read_limited(request, MAX_OFFER_BYTES, "an SDP offer")
-    assert session.streamer is not None
-    assert session.streamer.base_url is not None
     upstream = await _forward(
         context.proxy,
         request,
         "POST",
-        f"{session.streamer.base_url}/whep",
+        f"{streamer_url}/whep",
         content=offer,
         headers={"Content-Type": SDP, "Authorization": f"Bearer {token}"},
     )
@@ -129,14 +130,12 @@ async def whep_stop(
 ) -> Response:
     """End one viewer connection (WHEP session teardown)."""
     token = bearer_token(authorization)
-    session, _ = await service.gate.signalling_target(session_id, token)
-    assert session.streamer is not None
-    assert session.streamer.base_url is not None
+    _, _, streamer_url = await _target(service, session_id, token)
     upstream = await _forward(
         context.proxy,
         request,
         "DELETE",
-        f"{session.streamer.base_url}/whep/{resource_id}",
+        f"{streamer_url}/whep/{resource_id}",
         headers={"Authorization": f"Bearer {token}"},
     )
     if isinstance(upstream, Response):
@@ -207,10 +206,8 @@ async def whep_patch(
     builds every other 405's `Allow` from it, and PATCH is not something this resource
     does."""
     token = bearer_token(authorization)
-    session, _ = await service.gate.signalling_target(session_id, token)
+    _, _, streamer_url = await _target(service, session_id, token)
     body = await read_limited(request, MAX_OFFER_BYTES, "a WHEP PATCH body")
-    assert session.streamer is not None
-    assert session.streamer.base_url is not None
     headers = {"Authorization": f"Bearer {token}"}
     for name in ("content-type", "if-match"):
         if name in request.headers:
@@ -219,7 +216,7 @@ async def whep_patch(
         context.proxy,
         request,
         "PATCH",
-        f"{session.streamer.base_url}/whep/{resource_id}",
+        f"{streamer_url}/whep/{resource_id}",
         content=body,
         headers=headers,
     )
@@ -231,6 +228,17 @@ async def whep_patch(
         k: v for k, v in upstream.headers.items() if k.lower() in (*PASS_THROUGH, "content-type")
     }
     return Response(upstream.content, status_code=upstream.status_code, headers=passed)
+
+
+async def _target(
+    service: SessionService, session_id: str, token: str | None
+) -> tuple[Session, SessionClaims, str]:
+    """The session a WHEP request is for, the token's claims, and its streamer's URL,
+    once the token is checked against exactly this session (the streamer checks again)."""
+    session, claims = await service.gate.signalling_target(session_id, token)
+    assert session.streamer is not None
+    assert session.streamer.base_url is not None
+    return session, claims, session.streamer.base_url
 
 
 async def _forward(
