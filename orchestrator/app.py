@@ -33,6 +33,7 @@ from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.factory import create_backend
 from orchestrator.clock import Clock, SystemClock
+from orchestrator.learning.records import LearningRecords
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.scenarios.library import ScenarioLibrary
@@ -74,6 +75,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
         streamers = create_backend(settings, the_clock, metrics, warm_profile)
         await streamers.backend.open()
         audit = AuditLog(settings.audit_path, the_clock)
+        learning = LearningRecords(settings.learning, settings.state_dir, the_clock, metrics)
         service = SessionService(
             settings=settings,
             backend=streamers.backend,
@@ -83,9 +85,11 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
             metrics=metrics,
             clock=the_clock,
             catalogue=catalogue,
+            learning=learning.recorder,
         )
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
         try:
+            await learning.start()
             await service.start()
             app.state.ctx = AppContext(
                 settings=settings,
@@ -107,6 +111,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
         finally:
             log.info("orchestrator.stopping", policy=settings.shutdown_policy)
             await service.stop()
+            await learning.close()
             await proxy.aclose()
             await streamers.backend.close()
             audit.close()

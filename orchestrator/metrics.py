@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -132,6 +132,25 @@ class OrchestratorMetrics:
             "Session recordings that could not be stopped or fetched at the session's end.",
             registry=registry,
         )
+        # Learning records (orchestrator/learning, docs/learning-records.md).
+        self.lrs_statements = Counter(
+            f"{NAMESPACE}_lrs_statements_total",
+            "xAPI statements by outcome: `queued`, `delivered`, `already_stored` (409), "
+            "`dead_lettered` (refused for good), `lost` (could not be queued).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.lrs_attempt_failures = Counter(
+            f"{NAMESPACE}_lrs_attempt_failures_total",
+            "LRS delivery attempts that must be retried, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.lrs_outbox = Gauge(
+            f"{NAMESPACE}_lrs_outbox_statements",
+            "xAPI statements waiting on disk for the LRS.",
+            registry=registry,
+        )
 
         # Export every known series from the start, at zero, so rates and alerts work
         # before the first failure rather than after it.
@@ -141,6 +160,10 @@ class OrchestratorMetrics:
             self.ends.labels(end.value)
         for kind in ("warm", "cold"):
             self.claims.labels(kind)
+        for outcome in ("queued", "delivered", "already_stored", "dead_lettered", "lost"):
+            self.lrs_statements.labels(outcome)
+        for why in ("unreachable", "throttled", "server_error", "unauthorised", "step_failed"):
+            self.lrs_attempt_failures.labels(why)
 
     def track_state(self, snapshot: Callable[[], Snapshot]) -> None:
         """Export the gauges computed from `snapshot()` on every scrape."""

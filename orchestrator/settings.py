@@ -24,6 +24,7 @@ from orchestrator.backends.base import Codec
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.identity import Role
 from orchestrator.key_strength import GENERATE_HINT, MIN_SECRET_BYTES, key_weakness
+from orchestrator.learning.settings import LearningSettings
 
 
 class OrchestratorSettings(BaseSettings):
@@ -225,6 +226,11 @@ class OrchestratorSettings(BaseSettings):
         default=None,
         description="Static web client served at `/`; default `clients/web/` once it has an "
         "`index.html`, else a built-in page.",
+    )
+    learning: LearningSettings = Field(
+        default_factory=lambda: LearningSettings.model_validate({}),
+        description="xAPI learning records sent to an LRS (`IXS_ORCH_LEARNING__<FIELD>`; "
+        "docs/learning-records.md). Off unless `lrs_endpoint` is set.",
     )
     log_json: bool = Field(
         default=True, description="Structured JSON logs (false: console format)."

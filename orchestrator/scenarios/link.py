@@ -32,6 +32,7 @@ from orchestrator.errors import (
     StreamerConflictError,
 )
 from orchestrator.identity import Principal
+from orchestrator.learning.recorder import LearningRecorder
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios.aar import AfterActionStore
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
@@ -93,8 +94,10 @@ class ScenarioLink:
         audit: AuditLog,
         metrics: OrchestratorMetrics,
         clock: Clock,
+        learning: LearningRecorder | None = None,
     ) -> None:
         self._settings = settings
+        self._learning = learning or LearningRecorder.off()
         self._catalogue = catalogue
         self._audit = audit
         self._metrics = metrics
@@ -154,7 +157,9 @@ class ScenarioLink:
             try:
                 target = ControlTarget.of(session.id, session.streamer)
                 for _ in range(MAX_PAGES_PER_PULL):
-                    page = await self.control.log(target, self.aar.cursor(session.id))
+                    cursor = self.aar.cursor(session.id)
+                    page = await self.control.log(target, cursor)
+                    self._learning.timeline(session, page.entries, after=cursor)
                     self.aar.append(session.id, page.entries)
                     if len(page.entries) < LOG_PAGE:
                         break

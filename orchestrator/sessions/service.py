@@ -32,6 +32,7 @@ from orchestrator.backends.base import SessionBackend, Streamer, StreamerPhase, 
 from orchestrator.clock import Clock
 from orchestrator.errors import OrchestratorError, StreamerStartError
 from orchestrator.identity import Principal
+from orchestrator.learning.recorder import LearningRecorder
 from orchestrator.metrics import OrchestratorMetrics, Snapshot
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.scenarios.link import ScenarioCommand, ScenarioLink
@@ -83,6 +84,7 @@ class SessionService:
         metrics: OrchestratorMetrics,
         clock: Clock,
         catalogue: ScenarioCatalogue,
+        learning: LearningRecorder | None = None,
     ) -> None:
         self._settings = settings
         self._backend = backend
@@ -103,7 +105,12 @@ class SessionService:
         self._serving = False
         self._mirror = StateMirror(backend, self._tasks)
         self._transitions = Transitions(
-            journal=journal, metrics=metrics, clock=clock, mirror=self._mirror, wake=self._wake.set
+            journal=journal,
+            metrics=metrics,
+            clock=clock,
+            mirror=self._mirror,
+            wake=self._wake.set,
+            learning=learning,
         )
         self._reaper = Reaper(backend=backend, pool=pool, sessions=self.sessions, audit=audit)
         self._rules = ObservationRules.of(settings)
@@ -114,7 +121,12 @@ class SessionService:
         metrics.track_state(self.snapshot)
         #: Scenario documents, instructor commands, after-action logs and recordings.
         self.link = ScenarioLink(
-            settings=settings, catalogue=catalogue, audit=audit, metrics=metrics, clock=clock
+            settings=settings,
+            catalogue=catalogue,
+            audit=audit,
+            metrics=metrics,
+            clock=clock,
+            learning=learning,
         )
 
     def default_spec(self) -> SessionSpec:

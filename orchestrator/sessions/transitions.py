@@ -14,6 +14,7 @@ from collections.abc import Callable
 import structlog
 
 from orchestrator.clock import Clock
+from orchestrator.learning.recorder import LearningRecorder
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.sessions.journal import SessionJournal
 from orchestrator.sessions.mirror import StateMirror
@@ -32,12 +33,14 @@ class Transitions:
         clock: Clock,
         mirror: StateMirror,
         wake: Callable[[], None],
+        learning: LearningRecorder | None = None,
     ) -> None:
         self._journal = journal
         self._metrics = metrics
         self._clock = clock
         self._mirror = mirror
         self._wake = wake
+        self._learning = learning or LearningRecorder.off()
 
     def advance(
         self,
@@ -68,4 +71,5 @@ class Transitions:
         if target is not SessionState.STARTING:
             session.settled.set()
         self._mirror.write(session)
+        self._learning.session_moved(session)
         self._wake()

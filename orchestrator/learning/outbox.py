@@ -1,0 +1,133 @@
+"""Statements on disk until the LRS has them: nothing is lost while it is down, and
+nothing is sent twice.
+
+Three folders under the outbox directory:
+
+- `pending/<n>-<id>.json`: waiting, delivered in `n` order (the order the facts
+  happened, so `launched` reaches the LRS before `completed`). Written to a temporary
+  file, fsync'd, renamed, and the folder fsync'd, so a crash leaves a whole statement
+  or none.
+- `delivered/<id>`: an empty marker per delivered statement, kept for
+  `delivered_retention_days`, so a fact seen again is recognised and not queued again.
+- `dead/<id>.json`: statements the LRS refused for good, with the reason, for an
+  operator to read (and, once the cause is fixed, move back to `pending/`).
+
+Writes are synchronous on the event loop, like the session journal: a session makes a
+few dozen statements of a few hundred bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.learning.statements import Statement
+
+SUFFIX = ".json"
+DAY_S = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A statement waiting in the outbox."""
+
+    path: Path
+    statement: Statement
+
+    @property
+    def id(self) -> str:
+        return str(self.statement["id"])
+
+
+class Outbox:
+    def __init__(self, directory: Path) -> None:
+        self.pending_dir = directory / "pending"
+        self.delivered_dir = directory / "delivered"
+        self.dead_dir = directory / "dead"
+        self._known: set[str] = set()
+        self._next = 0
+
+    def open(self, now: float, retention_days: float) -> None:
+        """Create the folders, forget delivered ids past the retention, and index what
+        a previous run left."""
+        for folder in (self.pending_dir, self.delivered_dir, self.dead_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        for tmp in self.pending_dir.glob("*.tmp"):  # a write a crash interrupted
+            tmp.unlink(missing_ok=True)
+        cutoff = now - retention_days * DAY_S
+        for marker in self.delivered_dir.iterdir():
+            if marker.stat().st_mtime < cutoff:
+                marker.unlink(missing_ok=True)
+            else:
+                self._known.add(marker.name)
+        self._known.update(p.stem for p in self.dead_dir.glob(f"*{SUFFIX}"))
+        for path in self.pending_dir.glob(f"*{SUFFIX}"):
+            number, _, statement_id = path.stem.partition("-")
+            self._known.add(statement_id)
+            self._next = max(self._next, int(number) + 1)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.pending_dir.glob(f"*{SUFFIX}"))
+
+    def add(self, statement: Statement) -> bool:
+        """Queue `statement` durably; False when its id is already queued, delivered or
+        dead-lettered (the same fact seen again)."""
+        statement_id = str(statement["id"])
+        if statement_id in self._known:
+            return False
+        path = self.pending_dir / f"{self._next:012d}-{statement_id}{SUFFIX}"
+        _write_durably(path, json.dumps(statement, separators=(",", ":")).encode())
+        self._next += 1
+        self._known.add(statement_id)
+        return True
+
+    def head(self) -> Pending | None:
+        """The oldest waiting statement. An unreadable file (edited by hand, a disk
+        fault) is dead-lettered rather than blocking every statement behind it."""
+        while True:
+            paths = sorted(self.pending_dir.glob(f"*{SUFFIX}"))
+            if not paths:
+                return None
+            try:
+                statement: Any = json.loads(paths[0].read_bytes())
+                if isinstance(statement, dict) and isinstance(statement.get("id"), str):
+                    return Pending(paths[0], statement)
+                why = "not an xAPI statement with an id"
+            except (OSError, ValueError) as exc:
+                why = f"unreadable: {exc}"
+            _write_durably(self.dead_dir / paths[0].name, json.dumps({"reason": why}).encode())
+            paths[0].unlink(missing_ok=True)
+
+    def delivered(self, item: Pending) -> None:
+        _write_durably(self.delivered_dir / item.id, b"")
+        item.path.unlink(missing_ok=True)
+
+    def dead_letter(self, item: Pending, reason: str) -> Path:
+        """Keep a refused statement aside with the reason; returns where."""
+        path = self.dead_dir / f"{item.id}{SUFFIX}"
+        body = {"reason": reason, "statement": item.statement}
+        _write_durably(path, json.dumps(body, indent=1).encode())
+        item.path.unlink(missing_ok=True)
+        return path
+
+    def dead(self) -> list[dict[str, Any]]:
+        """The dead-lettered statements with their reasons (operators and tests)."""
+        return [json.loads(p.read_bytes()) for p in sorted(self.dead_dir.glob(f"*{SUFFIX}"))]
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write, fsync, rename into place, fsync the folder (POSIX rename is atomic)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    tmp.replace(path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
