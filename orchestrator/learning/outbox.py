@@ -13,13 +13,16 @@ Three folders under the outbox directory:
   operator to read (and, once the cause is fixed, move back to `pending/`).
 
 Writes are synchronous on the event loop, like the session journal: a session makes a
-few dozen statements of a few hundred bytes.
+few dozen statements of a few hundred bytes. The waiting files are listed once, at
+`open`, and then kept in memory in order, so a backlog of thousands after a long LRS
+outage costs no directory listing per statement.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,8 @@ class Outbox:
         self.dead_dir = directory / "dead"
         self._known: set[str] = set()
         self._next = 0
+        #: The waiting files, oldest first (what `pending/` holds, in `n` order).
+        self._waiting: deque[Path] = deque()
 
     def open(self, now: float, retention_days: float) -> None:
         """Create the folders, forget delivered ids past the retention, and index what
@@ -64,13 +69,15 @@ class Outbox:
             else:
                 self._known.add(marker.name)
         self._known.update(p.stem for p in self.dead_dir.glob(f"*{SUFFIX}"))
-        for path in self.pending_dir.glob(f"*{SUFFIX}"):
+        for path in sorted(self.pending_dir.glob(f"*{SUFFIX}")):
             number, _, statement_id = path.stem.partition("-")
             self._known.add(statement_id)
-            self._next = max(self._next, int(number) + 1)
+            self._waiting.append(path)
+            if number.isdigit():
+                self._next = max(self._next, int(number) + 1)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.pending_dir.glob(f"*{SUFFIX}"))
+        return len(self._waiting)
 
     def add(self, statement: Statement) -> bool:
         """Queue `statement` durably; False when its id is already queued, delivered or
@@ -82,36 +89,43 @@ class Outbox:
         _write_durably(path, json.dumps(statement, separators=(",", ":")).encode())
         self._next += 1
         self._known.add(statement_id)
+        self._waiting.append(path)
         return True
 
     def head(self) -> Pending | None:
         """The oldest waiting statement. An unreadable file (edited by hand, a disk
         fault) is dead-lettered rather than blocking every statement behind it."""
-        while True:
-            paths = sorted(self.pending_dir.glob(f"*{SUFFIX}"))
-            if not paths:
-                return None
+        while self._waiting:
+            path = self._waiting[0]
             try:
-                statement: Any = json.loads(paths[0].read_bytes())
+                statement: Any = json.loads(path.read_bytes())
                 if isinstance(statement, dict) and isinstance(statement.get("id"), str):
-                    return Pending(paths[0], statement)
+                    return Pending(path, statement)
                 why = "not an xAPI statement with an id"
             except (OSError, ValueError) as exc:
                 why = f"unreadable: {exc}"
-            _write_durably(self.dead_dir / paths[0].name, json.dumps({"reason": why}).encode())
-            paths[0].unlink(missing_ok=True)
+            _write_durably(self.dead_dir / path.name, json.dumps({"reason": why}).encode())
+            self._done(path)
+        return None
 
     def delivered(self, item: Pending) -> None:
         _write_durably(self.delivered_dir / item.id, b"")
-        item.path.unlink(missing_ok=True)
+        self._done(item.path)
 
     def dead_letter(self, item: Pending, reason: str) -> Path:
         """Keep a refused statement aside with the reason; returns where."""
         path = self.dead_dir / f"{item.id}{SUFFIX}"
         body = {"reason": reason, "statement": item.statement}
         _write_durably(path, json.dumps(body, indent=1).encode())
-        item.path.unlink(missing_ok=True)
+        self._done(item.path)
         return path
+
+    def _done(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        if self._waiting and self._waiting[0] == path:
+            self._waiting.popleft()
+        else:
+            self._waiting.remove(path)
 
     def dead(self) -> list[dict[str, Any]]:
         """The dead-lettered statements with their reasons (operators and tests)."""

@@ -7,6 +7,7 @@ at once, no outbox is created and no connection is ever made.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,10 @@ from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.tasks import TaskOwner
 
 log = structlog.get_logger("orchestrator.learning")
+
+#: On a clean stop, time allowed to send what the last moments queued (the sessions
+#: the shutdown ended), seconds; what is left waits on disk for the next run.
+FLUSH_ON_CLOSE_S = 3.0
 
 
 class LearningRecords:
@@ -62,7 +67,19 @@ class LearningRecords:
         log.info("learning.on", lrs=self._settings.lrs_endpoint, waiting=len(self.outbox))
 
     async def close(self) -> None:
-        """Stop delivering; what is still queued stays on disk for the next run."""
+        """Stop delivering, after one bounded last attempt; what is still queued stays
+        on disk for the next run."""
         await self._tasks.close()
+        if self.sender is not None:
+            try:
+                async with asyncio.timeout(FLUSH_ON_CLOSE_S):
+                    await self.sender.step()
+            except TimeoutError:
+                log.warning(
+                    "learning.flush_incomplete",
+                    waiting=len(self.outbox) if self.outbox is not None else 0,
+                )
+            except Exception:
+                log.exception("learning.flush_failed")
         if self._http is not None:
             await self._http.aclose()
