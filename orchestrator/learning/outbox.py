@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,18 +80,31 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._waiting)
 
+    def knows(self, statement_id: str) -> bool:
+        """Whether the id is already queued, delivered or dead-lettered."""
+        return statement_id in self._known
+
     def add(self, statement: Statement) -> bool:
-        """Queue `statement` durably; False when its id is already queued, delivered or
-        dead-lettered (the same fact seen again)."""
-        statement_id = str(statement["id"])
-        if statement_id in self._known:
-            return False
-        path = self.pending_dir / f"{self._next:012d}-{statement_id}{SUFFIX}"
-        _write_durably(path, json.dumps(statement, separators=(",", ":")).encode())
-        self._next += 1
-        self._known.add(statement_id)
-        self._waiting.append(path)
-        return True
+        """Queue one statement durably; False when it is known (the same fact again)."""
+        return self.add_all([statement]) == 1
+
+    def add_all(self, statements: Iterable[Statement]) -> int:
+        """Queue the statements not already known, durably, in order; returns how many.
+        Each file is fsync'd; the folder once for all of them (a log page at a time)."""
+        added = 0
+        for statement in statements:
+            statement_id = str(statement["id"])
+            if statement_id in self._known:
+                continue
+            path = self.pending_dir / f"{self._next:012d}-{statement_id}{SUFFIX}"
+            _write_file(path, json.dumps(statement, separators=(",", ":")).encode())
+            self._next += 1
+            self._known.add(statement_id)
+            self._waiting.append(path)
+            added += 1
+        if added:
+            _fsync_folder(self.pending_dir)
+        return added
 
     def head(self) -> Pending | None:
         """The oldest waiting statement. An unreadable file (edited by hand, a disk
@@ -109,7 +123,9 @@ class Outbox:
         return None
 
     def delivered(self, item: Pending) -> None:
-        _write_durably(self.delivered_dir / item.id, b"")
+        """The LRS has it. Not fsync'd: after a crash a lost marker (or a pending file
+        back from the dead) only means one more send, which the LRS recognises by id."""
+        (self.delivered_dir / item.id).touch()
         self._done(item.path)
 
     def dead_letter(self, item: Pending, reason: str) -> Path:
@@ -133,15 +149,25 @@ class Outbox:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
-    """Write, fsync, rename into place, fsync the folder (POSIX rename is atomic)."""
+    _write_file(path, data)
+    _fsync_folder(path.parent)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write to a temporary name, fsync, rename into place (POSIX rename is atomic):
+    a crash leaves the whole file or none."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
     tmp.replace(path)
-    folder = os.open(path.parent, os.O_RDONLY)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the renames in `folder` durable."""
+    handle = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(folder)
+        os.fsync(handle)
     finally:
-        os.close(folder)
+        os.close(handle)

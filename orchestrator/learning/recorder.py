@@ -77,16 +77,16 @@ class LearningRecorder:
     def _queue(self, statements: list[Statement]) -> None:
         assert self._outbox is not None
         assert self._metrics is not None
-        queued = 0
+        fresh = [s for s in statements if not self._outbox.knows(str(s["id"]))]
+        before = len(self._outbox)
         try:
-            for statement in statements:
-                if self._outbox.add(statement):
-                    queued += 1
-                    self._metrics.lrs_statements.labels("queued").inc()
+            queued = self._outbox.add_all(fresh)
         except OSError as exc:
-            self._metrics.lrs_statements.labels("lost").inc()
-            log.error("learning.queue_failed", error=repr(exc))
+            queued = len(self._outbox) - before
+            self._metrics.lrs_statements.labels("lost").inc(len(fresh) - queued)
+            log.error("learning.queue_failed", error=repr(exc), lost=len(fresh) - queued)
         if queued:
+            self._metrics.lrs_statements.labels("queued").inc(queued)
             self._wake()
 
 
