@@ -7,6 +7,7 @@ already there; refused credentials keep everything queued."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from orchestrator.clock import ManualClock, SystemClock
+from orchestrator.learning import records as records_module
 from orchestrator.learning import statements as st
 from orchestrator.learning.outbox import Outbox
 from orchestrator.learning.records import LearningRecords
@@ -233,3 +235,30 @@ async def test_refused_credentials_keep_every_statement_queued(
         "ixstream_orchestrator_lrs_attempt_failures_total", {"reason": "unauthorised"}
     )
     assert failures == 1
+
+
+async def test_a_stop_while_the_lrs_hangs_is_bounded_and_keeps_the_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records_module, "FLUSH_ON_CLOSE_S", 0.3)
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, reads, never answers
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = settings(f"http://127.0.0.1:{port}/xapi", tmp_path)
+    records = LearningRecords(
+        config, tmp_path, SystemClock(), OrchestratorMetrics(CollectorRegistry())
+    )
+    try:
+        await records.start()
+        assert records.outbox is not None
+        records.outbox.add(session_statements(1)[0])
+        async with asyncio.timeout(10):  # the request timeout is 10 s: far above the bound
+            await records.close()
+    finally:
+        server.close()
+    restarted = Outbox(tmp_path / "outbox")
+    restarted.open(1_765_000_000.0, 30)
+    assert len(restarted) == 1
