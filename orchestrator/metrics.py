@@ -162,7 +162,14 @@ class OrchestratorMetrics:
             self.claims.labels(kind)
         for outcome in ("queued", "delivered", "already_stored", "dead_lettered", "lost"):
             self.lrs_statements.labels(outcome)
-        for why in ("unreachable", "throttled", "server_error", "unauthorised", "step_failed"):
+        for why in (
+            "unreachable",
+            "throttled",
+            "server_error",
+            "unauthorised",
+            "misdirected",
+            "step_failed",
+        ):
             self.lrs_attempt_failures.labels(why)
 
     def track_state(self, snapshot: Callable[[], Snapshot]) -> None:

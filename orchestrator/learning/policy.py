@@ -1,7 +1,7 @@
 """Pure decisions of delivery: what an LRS's answer means for a statement, and how long
 to wait before the next attempt. Table-tested; no I/O.
 
-- 200/204: stored (xAPI 1.0.3 Part Three §2.1.2, POST Statements).
+- 2xx: stored (xAPI 1.0.3 Part Three §2.1.2, POST Statements: 200 with the ids).
 - 409: the LRS already has a statement with this id (Part Three §2.1.1). Our ids are
   stable, so it is this one, sent before: delivered.
 - 429 and 5xx, or no answer: the LRS is busy or down: try again later, after
@@ -11,6 +11,7 @@ to wait before the next attempt. Table-tested; no I/O.
   stays queued and the error is logged until an operator fixes the configuration.
 - Any other 4xx: the LRS refuses this statement for good: dead-lettered with the
   reason, and the next one goes.
+- Anything else (a redirect): the endpoint is misconfigured: it stays queued.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ Verdict = Delivered | Retry | Refused
 
 def judge(status: int, retry_after: str | None, body: str, now: float) -> Verdict:
     """What an LRS's answer to one statement means."""
-    if status in (200, 204):
+    if 200 <= status < 300:
         return Delivered(already_stored=False)
     if status == 409:
         return Delivered(already_stored=True)
@@ -55,7 +56,11 @@ def judge(status: int, retry_after: str | None, body: str, now: float) -> Verdic
         return Retry(why, parse_retry_after(retry_after, now))
     if status in (401, 403):
         return Retry("unauthorised")
-    return Refused(f"HTTP {status}: {body[:500]}")
+    if 400 <= status < 500:
+        return Refused(f"HTTP {status}: {body[:500]}")
+    # A redirect (the endpoint moved, http → https) or anything stranger says nothing
+    # about the statement: a configuration to fix, so it stays queued.
+    return Retry("misdirected")
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -120,7 +120,8 @@ class StatementSender:
                 log.error("learning.refused", statement=item.id, reason=reason, kept=str(where))
             case Retry():
                 self._wait(verdict)
-                log_at = log.error if verdict.why == "unauthorised" else log.warning
+                ours = verdict.why in ("unauthorised", "misdirected")  # configuration
+                log_at = log.error if ours else log.warning
                 log_at(
                     "learning.delivery_delayed",
                     statement=item.id,

@@ -26,6 +26,9 @@ NOW = 1_765_000_000.0
     [
         (200, None, Delivered(already_stored=False)),
         (204, None, Delivered(already_stored=False)),
+        (201, None, Delivered(already_stored=False)),
+        (301, None, Retry("misdirected")),
+        (308, None, Retry("misdirected")),
         (409, None, Delivered(already_stored=True)),
         (429, "30", Retry("throttled", 30.0)),
         (429, None, Retry("throttled", None)),
