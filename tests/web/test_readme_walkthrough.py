@@ -22,6 +22,7 @@ and the review page there as PNG; otherwise it writes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -343,8 +344,11 @@ async def fire_every_event(console: Page, trainee: Page, scenario: Scenario) -> 
         for trigger in event_triggers(scenario, event.id):
             await expect(fired).to_contain_text(trigger)
         for text in event_captions(scenario, event.id):
-            await expect(caption).to_have_text(text)
-            await expect(console.locator("#live-caption")).to_contain_text(text)
+            # Both at once: a caption may show for only a few seconds of scenario time.
+            await asyncio.gather(
+                expect(caption).to_have_text(text),
+                expect(console.locator("#live-caption")).to_contain_text(text),
+            )
         if n == 0:
             await console.evaluate("window.scrollTo(0, 0)")
             await keep_screenshot(console, f"{scenario.id}-2-console-event")
