@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -101,8 +102,14 @@ class Up:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def note_streamers(self) -> None:
-        """Records the streamer processes running now (children of `ixstream up`)."""
+        """Records the streamer processes running now: children of `ixstream up`, and
+        those the local backend's records name (`<state dir>/streamers/*.json`)."""
         self.spawned |= children_of(self.proc.pid)
+        for path in (self.state_dir / "streamers").glob("*.json"):
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                pid = json.loads(path.read_text()).get("pid")
+                if pid:
+                    self.spawned.add(int(pid))
 
 
 def children_of(pid: int) -> set[int]:
@@ -180,6 +187,8 @@ def stop_up(up: Up) -> list[int]:
     for pid in leaked:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: not any(alive(p) for p in leaked), 10, "leaked streamers ended")
     return leaked
 
 
