@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -42,8 +43,6 @@ from ixstream.scenario.model import Caption, InstructorSignal, Scenario, TimeEla
 from orchestrator.scenarios.library import ScenarioLibrary
 from tests.waiting import eventually, wait_until
 from tests.web.conftest import GRAB, ROOT, difference, free_port
-
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(240)]
 
 README = ROOT / "README.md"
 CONSOLE_SCRIPT = ROOT / ".venv" / "bin" / "ixstream"
@@ -460,7 +459,7 @@ async def operator_console(browser: Browser, up: Up) -> None:
     await page.context.close()
 
 
-# --- the tests ----------------------------------------------------------------------
+# --- the tests (those that start processes and Chromium are marked so) ---------------
 
 
 def test_the_readme_walkthrough_names_the_controls_this_test_uses() -> None:
@@ -475,11 +474,16 @@ def test_the_readme_walkthrough_names_the_controls_this_test_uses() -> None:
 
 
 def test_every_shipped_scenario_is_in_the_library() -> None:
+    """The walk-through runs what the library lists: a shipped file the library refused
+    (invalid) would otherwise drop out of the walk-through without a word."""
     shipped = {p.stem for p in (ROOT / "scenarios").glob("*.yaml")}
     assert {s.id for s in shipped_scenarios()} == shipped
 
 
 @pytest.mark.parametrize("scenario", shipped_scenarios(), ids=lambda s: s.id)
+@pytest.mark.e2e
+@pytest.mark.browser
+@pytest.mark.timeout(240)
 async def test_the_readme_walkthrough_runs_the_scenario(
     browser: Browser, up: Up, scenario: Scenario
 ) -> None:
@@ -491,7 +495,7 @@ async def test_the_readme_walkthrough_runs_the_scenario(
     await fire_every_event(console, trainee, scenario)
     await pause_and_resume(console, trainee)
     message = await end_with_outcome(console, trainee, scenario)
-    session_id = console.url.split("session=", 1)[1].split("&", 1)[0].split("#", 1)[0]
+    session_id = parse_qs(urlsplit(console.url).query)["session"][0]
     await review_shows_the_run(console, scenario, message)
     await review_listed(console.context.pages[0], session_id)
     up.note_streamers()
@@ -499,5 +503,7 @@ async def test_the_readme_walkthrough_runs_the_scenario(
         await context.close()
 
 
+@pytest.mark.e2e
+@pytest.mark.browser
 async def test_the_operator_link_reaches_the_operator_console(browser: Browser, up: Up) -> None:
     await operator_console(browser, up)
