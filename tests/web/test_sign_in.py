@@ -5,7 +5,8 @@ loopback port, a real orchestrator verifying its tokens through the JWKS and map
 consent pages.
 
 Covered: sign in lands on the launcher with the role the orchestrator mapped (not one
-the page guessed) and a working API; the access token is refreshed before it expires;
+the page guessed) and a working API; the access token is refreshed before it expires,
+on the operations console too;
 sign out ends the provider's session (its refresh token is refused afterwards, and the
 next sign-in asks for a login again). Failures read as words: an answer with a forged
 `state`, consent denied, a group that maps to no role, a provider that cannot be reached.
@@ -43,9 +44,14 @@ ACCESS_TTL_S = 10  # short, so the page must refresh within the test
 ACCOUNTS = {
     "tina": ["/training/trainees", "all-staff"],
     "ivan": ["/training/instructors", "all-staff"],
+    "olga": ["/ops/ix-stream"],
     "nora": ["all-staff"],  # signs in at the provider; no role here
 }
-ROLE_MAPPING = {"/training/trainees": "trainee", "/training/instructors": "instructor"}
+ROLE_MAPPING = {
+    "/training/trainees": "trainee",
+    "/training/instructors": "instructor",
+    "/ops/ix-stream": "operator",
+}
 TOKEN = "sessionStorage.getItem('ixstream.apiToken')"
 OIDC_TOKENS = "JSON.parse(sessionStorage.getItem('ixstream.oidc.tokens') || 'null')"
 
@@ -212,6 +218,23 @@ async def test_a_trainee_lands_with_the_trainee_role(site: Site, page: Page) -> 
     await sign_in_at_provider(page, site, "tina")
     await expect(page.locator("#who-role")).to_have_text("trainee")
     await expect(page.locator("#operator-link")).to_be_hidden()
+
+
+async def test_the_operations_console_keeps_working_past_the_first_tokens_expiry(
+    site: Site, page: Page
+) -> None:
+    """Every page renews the token, not only the one that signed in (auth.js keepApiFresh)."""
+    await sign_in_at_provider(page, site, "olga")
+    await page.get_by_role("link", name="Operations console").click()
+    await expect(page.locator("[data-view=console]")).to_be_visible()
+    first: dict[str, Any] = await page.evaluate(OIDC_TOKENS)
+    await until(
+        page, "Date.now() / 1000", lambda now: now > first["expiresAt"] + 2, ACCESS_TTL_S + 20
+    )
+    # Its polling (every 2 s) still succeeds with a renewed token.
+    await until(page, "Date.now() - window.ixClient.lastOk", lambda age: age < 2500, 10, "a poll")
+    await expect(page.locator("[data-view=denied]")).to_be_hidden()
+    assert await page.evaluate("window.ixClient.api.token") != first["accessToken"]
 
 
 async def test_an_answer_with_a_forged_state_is_refused_in_words(site: Site, page: Page) -> None:

@@ -201,6 +201,16 @@ export function keepSignedIn(onToken, onLost, storage = globalThis.sessionStorag
 }
 
 /**
+ * Keeps an API client's token fresh for as long as the page lives (`keepSignedIn`). A
+ * sign-in that cannot be renewed is left to the page's own handling of a 401.
+ * @param {{token: string}} api an OrchestratorApi
+ * @returns {() => void} stops it
+ */
+export function keepApiFresh(api) {
+  return keepSignedIn((token) => { api.token = token; }, () => {});
+}
+
+/**
  * @param {Storage} storage
  * @returns {{subject: string, role: "operator" | "instructor" | "trainee"} | null}
  */

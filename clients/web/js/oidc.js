@@ -205,15 +205,14 @@ export async function refreshTokens(tokens, env = {}) {
 
 /**
  * When to refresh: once four fifths of the access token's life are gone, so a slow
- * network still has time, and never later than a minute before it expires.
+ * network or a retry still has the last fifth (a minute of a five-minute token).
  * @param {TokenSet} tokens
  * @param {number} nowS
  * @returns {number} milliseconds from now (0: now)
  */
 export function refreshDelayMs(tokens, nowS) {
   const life = Math.max(0, tokens.expiresAt - tokens.issuedAt);
-  const at = Math.min(tokens.issuedAt + life * 0.8, tokens.expiresAt - Math.min(60, life * 0.2));
-  return Math.max(0, (at - nowS) * 1000);
+  return Math.max(0, (tokens.issuedAt + life * 0.8 - nowS) * 1000);
 }
 
 /**
