@@ -218,6 +218,9 @@ async def test_a_trainee_lands_with_the_trainee_role(site: Site, page: Page) -> 
     await sign_in_at_provider(page, site, "tina")
     await expect(page.locator("#who-role")).to_have_text("trainee")
     await expect(page.locator("#operator-link")).to_be_hidden()
+    # Another page of the tab shows the role the server granted, not a guess from a claim.
+    await page.goto(f"{site.orchestrator.base_url}/operator.html")
+    await expect(page.locator("#who-role")).to_have_text("trainee")
 
 
 async def test_the_operations_console_keeps_working_past_the_first_tokens_expiry(
@@ -250,11 +253,21 @@ async def test_denied_consent_says_sign_in_was_cancelled(site: Site, page: Page)
     assert await page.evaluate(TOKEN) is None
 
 
-async def test_a_group_that_maps_to_no_role_is_told_so(site: Site, page: Page) -> None:
+async def test_a_group_that_maps_to_no_role_is_told_so_and_may_switch_account(
+    site: Site, page: Page
+) -> None:
     await sign_in_at_provider(page, site, "nora")
     assert await problem_shown(page) == "Your account has no role on this training platform."
     await expect(page.locator("#account")).to_be_hidden()
     assert await page.evaluate(TOKEN) is None
+    # The provider still knows nora; the page offers to end that too, for another account.
+    await page.get_by_role(
+        "link", name=f"Sign out of {ORGANISATION} to use another account"
+    ).click()
+    await page.get_by_role("button", name="Yes, sign me out").click()
+    await page.wait_for_url(f"{site.orchestrator.base_url}/**")
+    await page.get_by_role("button", name=f"Sign in with {ORGANISATION}").click()
+    await expect(page.locator("input[name=login]")).to_be_visible()
 
 
 async def test_an_unreachable_provider_is_named_not_a_blank_page(site: Site, page: Page) -> None:

@@ -105,7 +105,9 @@ export async function discover(config, fetchImpl = fetch) {
 }
 
 /**
- * Sends the browser to the provider's sign-in page.
+ * Sends the browser to the provider's sign-in page. `returnTo` (a path on this origin,
+ * e.g. `/?session=…`) is where the page goes once signed in: the redirect URI itself is
+ * fixed, as the provider registers it exactly.
  * @param {SignInConfig} config
  * @param {Discovery} discovery
  * @param {{storage?: Storage, location?: Location, returnTo?: string}} [env]
@@ -146,12 +148,13 @@ export function authorizationResponse(href) {
 }
 
 /**
- * Finishes a sign-in the provider sent back: checks it, exchanges the code, keeps the tokens.
+ * Finishes a sign-in the provider sent back: checks it, exchanges the code, keeps the
+ * tokens. Returns them with the path to go back to (same origin only, else "").
  * @param {SignInConfig} config
  * @param {Discovery} discovery
  * @param {NonNullable<ReturnType<typeof authorizationResponse>["response"]>} response
  * @param {{storage?: Storage, origin?: string, fetchImpl?: typeof fetch}} [env]
- * @returns {Promise<TokenSet>}
+ * @returns {Promise<{tokens: TokenSet, returnTo: string}>}
  */
 export async function completeSignIn(config, discovery, response, env = {}) {
   const storage = env.storage || globalThis.sessionStorage;
@@ -181,7 +184,7 @@ export async function completeSignIn(config, discovery, response, env = {}) {
     endSessionEndpoint: discovery.end_session_endpoint || null, redirectUri: redirect,
   });
   storage.setItem(TOKENS_KEY, JSON.stringify(tokens));
-  return tokens;
+  return { tokens, returnTo: sameOriginPath(pending.returnTo, redirect) };
 }
 
 /**
@@ -286,7 +289,7 @@ function redirectUri(config, origin) {
 
 /**
  * @param {Storage} storage
- * @returns {{state: string, nonce: string, verifier: string, at: number} | null}
+ * @returns {{state: string, nonce: string, verifier: string, at: number, returnTo: string} | null}
  */
 function takePending(storage) {
   const raw = storage.getItem(PENDING_KEY);
@@ -297,6 +300,17 @@ function takePending(storage) {
   } catch {
     return null;
   }
+}
+
+/**
+ * `target` as a path, query and fragment if it is on the same origin as `base`, else "".
+ * @param {string} target
+ * @param {string} base
+ */
+function sameOriginPath(target, base) {
+  if (!target) return "";
+  const url = new URL(target, base);
+  return url.origin === new URL(base).origin ? url.pathname + url.search + url.hash : "";
 }
 
 /**

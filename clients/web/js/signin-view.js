@@ -5,7 +5,7 @@
  */
 
 import { ApiError } from "./api.js";
-import { confirmIdentity, currentSignIn, signIn, signOut } from "./auth.js";
+import { confirmIdentity, currentSignIn, decodeClaims, signIn, signOut } from "./auth.js";
 import { authorizationResponse, beginSignIn, completeSignIn, discover, loadSignInConfig, SignInError, signOutUrl, storedTokens } from "./oidc.js";
 import { $, fillMessage, showView } from "./ui.js";
 
@@ -29,10 +29,13 @@ export async function resolveSignIn() {
     history.replaceState(null, "", cleanUrl);
     try {
       const discovery = await discover(config);
-      const tokens = await completeSignIn(config, discovery, response);
+      const { tokens, returnTo } = await completeSignIn(config, discovery, response);
+      if (returnTo) history.replaceState(null, "", returnTo);
       const user = signIn(tokens.accessToken);
       if (user) return user;
-      throw new SignInError("token", "the provider's access token has expired already (is this device's clock right?)");
+      throw new SignInError("token", decodeClaims(tokens.accessToken)
+        ? "the provider's access token has expired already (is this device's clock right?)"
+        : "the provider's access token is not a JWT (docs/sign-in.md: the audience mapper and access-token format)");
     } catch (error) {
       showSignInProblem(error);
       return null;
@@ -54,8 +57,17 @@ export async function confirmOrExplain(user) {
     return await confirmIdentity(user);
   } catch (error) {
     if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) return user;
+    // The provider's session outlives ours: offer to end it, so another account can sign in.
+    const tokens = storedTokens();
+    const switchUrl = tokens && signOutUrl(tokens);
     signOut();
     showSignInProblem(error);
+    const other = /** @type {HTMLAnchorElement} */ ($("#signin-switch"));
+    other.hidden = !switchUrl;
+    if (switchUrl) {
+      other.href = switchUrl;
+      other.textContent = `Sign out of ${config?.organisation || "your organisation"} to use another account`;
+    }
     return null;
   }
 }
@@ -77,6 +89,7 @@ export function signOutEverywhere() {
 export function showSignInProblem(error) {
   const card = /** @type {HTMLElement} */ ($("#signin-problem"));
   fillMessage(card, describeSignInProblem(error, config?.organisation || "your organisation"));
+  $("#signin-switch").hidden = true;
   card.hidden = false;
   showView("signin");
 }
@@ -116,7 +129,7 @@ function offerProvider(settings) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      await beginSignIn(settings, await discover(settings));
+      await beginSignIn(settings, await discover(settings), { returnTo: location.pathname + location.search });
     } catch (error) {
       showSignInProblem(error);
       button.disabled = false;

@@ -26,10 +26,10 @@ const discovery = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/auth`, to
 const jwt = (/** @type {object} */ claims) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
 
 /** Starts a sign-in into `storage` and returns the parameters it sent the browser with. */
-async function started(storage) {
+async function started(storage, returnTo = "") {
   /** @type {string[]} */
   const assigned = [];
-  await beginSignIn(config, discovery, { storage, location: /** @type {any} */ ({ origin: "https://ix.example", assign: (u) => assigned.push(u) }) });
+  await beginSignIn(config, discovery, { storage, returnTo, location: /** @type {any} */ ({ origin: "https://ix.example", assign: (u) => assigned.push(u) }) });
   return new URL(assigned[0]).searchParams;
 }
 
@@ -87,6 +87,28 @@ describe("oidc", () => {
     const answer = { code: "c", state: String(q.get("state")), error: null, errorDescription: null, iss: ISSUER };
     await assert.rejects(completeSignIn(config, discovery, answer, { storage, origin: "https://ix.example", fetchImpl: provider }), /nonce differs/);
     assert.equal(storage.getItem("ixstream.oidc.tokens"), null);
+  });
+
+  it("keeps the tokens and goes back to where the sign-in started, on this origin only", async () => {
+    for (const [returnTo, expected] of [["/?session=abc", "/?session=abc"], ["https://evil.example/x", ""]]) {
+      const storage = new MemoryStorage();
+      const q = await started(storage, returnTo);
+      const idToken = jwt({ iss: ISSUER, aud: ["ixstream-web"], nonce: q.get("nonce"), exp: Date.now() / 1000 + 300 });
+      /** @type {URLSearchParams[]} */
+      const sent = [];
+      const provider = /** @type {any} */ (async (/** @type {string} */ _url, /** @type {any} */ init) => {
+        sent.push(new URLSearchParams(init.body));
+        return new Response(JSON.stringify({ access_token: "a", refresh_token: "r", id_token: idToken, expires_in: 60 }), { status: 200 });
+      });
+      const answer = { code: "c", state: String(q.get("state")), error: null, errorDescription: null, iss: ISSUER };
+      const done = await completeSignIn(config, discovery, answer, { storage, origin: "https://ix.example", fetchImpl: provider });
+      assert.equal(done.returnTo, expected);
+      assert.equal(done.tokens.refreshToken, "r");
+      assert.equal(JSON.parse(String(storage.getItem("ixstream.oidc.tokens"))).accessToken, "a");
+      // The verifier whose challenge went to the provider goes to the token endpoint.
+      assert.equal(await pkceChallenge(String(sent[0].get("code_verifier"))), q.get("code_challenge"));
+      assert.equal(sent[0].get("redirect_uri"), "https://ix.example/");
+    }
   });
 
   it("refreshes once four fifths of the token's life are gone, at once when late", () => {
