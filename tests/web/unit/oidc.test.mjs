@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { keepSignedIn } from "../../../clients/web/js/auth.js";
 import { authorizationResponse, beginSignIn, completeSignIn, pkceChallenge, randomToken, refreshDelayMs, SignInError, signOutUrl } from "../../../clients/web/js/oidc.js";
 
 class MemoryStorage {
@@ -116,6 +117,20 @@ describe("oidc", () => {
     assert.equal(refreshDelayMs(tokens, 1000), 8000);
     assert.equal(refreshDelayMs({ ...tokens, expiresAt: 1000 + 300 }, 1100), 140 * 1000);
     assert.equal(refreshDelayMs(tokens, 2000), 0);
+  });
+
+  it("asks to sign in again once a token without a refresh token expires", async () => {
+    const storage = new MemoryStorage();
+    const now = Math.floor(Date.now() / 1000);
+    const tokens = { accessToken: "a", refreshToken: null, idToken: null, issuedAt: now - 60, expiresAt: now - 1, issuer: ISSUER, clientId: "ixstream-web", tokenEndpoint: `${ISSUER}/token`, endSessionEndpoint: null, redirectUri: "https://ix.example/" };
+    storage.setItem("ixstream.oidc.tokens", JSON.stringify(tokens));
+    storage.setItem("ixstream.apiToken", "a");
+    /** @type {string[]} */
+    const renewed = [];
+    const lost = await new Promise((resolve) => keepSignedIn((t) => renewed.push(t), resolve, /** @type {any} */ (storage)));
+    assert.ok(lost instanceof SignInError);
+    assert.equal(/** @type {SignInError} */ (lost).kind, "expired");
+    assert.deepEqual(renewed, []);
   });
 
   it("ends the provider's session with the ID token as a hint and comes back here", () => {
