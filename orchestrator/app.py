@@ -27,7 +27,16 @@ from orchestrator.api.bodies import MAX_BODY_BYTES
 from orchestrator.api.context import AppContext
 from orchestrator.api.openapi import install_openapi
 from orchestrator.api.problems import Problem, install_problem_handlers
-from orchestrator.api.routes import health, instructor, me, scenarios, sessions, web, whep
+from orchestrator.api.routes import (
+    auth_config,
+    health,
+    instructor,
+    me,
+    scenarios,
+    sessions,
+    web,
+    whep,
+)
 from orchestrator.api.security_headers import SecurityHeaders
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
@@ -126,7 +135,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
     )
     install_problem_handlers(app)
     install_openapi(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, connect_origins=auth_config.connect_origins(settings))
     app.add_middleware(
         ScopedCors, policy=CorsPolicy.for_origins(settings.allowed_origins), paths=WHEP_PATHS
     )
@@ -135,6 +144,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
     app.include_router(instructor.router)
     app.include_router(scenarios.router)
     app.include_router(me.router)
+    app.include_router(auth_config.router)
     app.include_router(whep.router)
     web.mount_web_client(app, settings.web_root)
     return app

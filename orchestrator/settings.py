@@ -72,6 +72,22 @@ class OrchestratorSettings(BaseSettings):
         default=None, description="Required `iss` of OIDC access tokens."
     )
     oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC issuer.")
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Client id of the web pages at the OIDC issuer (a public client, PKCE "
+        'S256; docs/sign-in.md). Set: the pages offer "Sign in with <organisation>" and the '
+        "page CSP admits the issuer's origin for `connect-src`.",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile",
+        description="Scopes the web pages ask the OIDC issuer for, space-separated; must "
+        "include `openid`.",
+    )
+    oidc_organisation: str = Field(
+        default="your organisation",
+        description="The identity provider's name as users know it, on the sign-in button "
+        '("Sign in with Regional Fire Service").',
+    )
     role_claim: str = Field(
         default="role",
         description="Claim holding the caller's role or groups (a string or a list of "
@@ -249,6 +265,8 @@ class OrchestratorSettings(BaseSettings):
             _check_secret(self.jwt_secret.get_secret_value())
         if (self.oidc_issuer is None) != (self.oidc_jwks_url is None):
             raise ValueError("set both IXS_ORCH_OIDC_ISSUER and IXS_ORCH_OIDC_JWKS_URL, or neither")
+        if self.oidc_client_id is not None:
+            _check_oidc_sign_in(self.oidc_issuer, self.oidc_scopes)
         if self.backend == "kubernetes" and self.kubernetes.streamer_key_seed is None:
             raise ValueError(
                 "the kubernetes backend needs IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED, the same "
@@ -318,6 +336,15 @@ def _check_secret(value: str) -> None:
     weakness = key_weakness(value)
     if weakness is not None:
         raise ValueError(f"IXS_ORCH_JWT_SECRET {weakness}; {GENERATE_HINT}")
+
+
+def _check_oidc_sign_in(issuer: str | None, scopes: str) -> None:
+    """The pages' sign-in needs an issuer to discover and an OpenID scope (OIDC Core
+    §3.1.2.1: without `openid` the provider returns no ID token, so no `nonce` check)."""
+    if issuer is None:
+        raise ValueError("IXS_ORCH_OIDC_CLIENT_ID needs IXS_ORCH_OIDC_ISSUER (and _JWKS_URL)")
+    if "openid" not in scopes.split():
+        raise ValueError(f"IXS_ORCH_OIDC_SCOPES must include `openid` (got {scopes!r})")
 
 
 def _read_key_file(path: Path) -> str:

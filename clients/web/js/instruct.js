@@ -10,7 +10,7 @@
  */
 
 import { ApiError, OrchestratorApi } from "./api.js";
-import { currentSignIn } from "./auth.js";
+import { currentSignIn, keepApiFresh } from "./auth.js";
 import { commonStageAction, sessionIsOver, spectatorStageOptions, wireStage } from "./spectator.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, formatClock, scenarioTitle, showView } from "./ui.js";
@@ -79,6 +79,7 @@ async function boot() {
     return;
   }
   const api = new OrchestratorApi(user.token);
+  keepApiFresh(api);
   page.api = api;
   showView("loading");
   let session;

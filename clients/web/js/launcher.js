@@ -7,7 +7,8 @@
  */
 
 import { ApiError, OrchestratorApi, TERMINAL_STATES } from "./api.js";
-import { currentSignIn, signIn, signOut } from "./auth.js";
+import { keepSignedIn, signIn, signOut } from "./auth.js";
+import { confirmOrExplain, resolveSignIn, showSignInProblem, signOutEverywhere } from "./signin-view.js";
 import { Stage } from "./stage.js";
 import { $, announce, copyText, fillMessage, formatDuration, scenarioTitle, sessionPageLink, sessionSummary, showView } from "./ui.js";
 import { describeApiError, describeOutcome, describeSessionEnd, queueWords } from "./wording.js";
@@ -48,15 +49,11 @@ const stageRoot = /** @type {HTMLElement} */ ($("#stage"));
 /** The keyboard-and-mouse hint, restored when a screen session follows a headset one. */
 const DESKTOP_HINT = $("[data-role=hint]", stageRoot).innerHTML;
 
-boot();
+void boot();
 
-function boot() {
-  page.user = currentSignIn();
+async function boot() {
   $("#signin-form").addEventListener("submit", onSignIn);
-  $("#sign-out").addEventListener("click", () => {
-    signOut();
-    location.href = "./";
-  });
+  $("#sign-out").addEventListener("click", () => signOutEverywhere());
   $("#start-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void start("browser");
@@ -74,11 +71,8 @@ function boot() {
     // reload comes back to it, and the orchestrator's idle timeout ends abandoned ones.
     if (page.stage) void page.stage.close({ keepalive: true });
   });
-  if (!page.user) {
-    showView("signin");
-    return;
-  }
-  void enterApp();
+  page.user = await resolveSignIn();
+  if (page.user) void enterApp();
 }
 
 /** @param {SubmitEvent} event */
@@ -97,8 +91,16 @@ function onSignIn(event) {
 }
 
 async function enterApp() {
-  const user = /** @type {import("./auth.js").SignIn} */ (page.user);
+  const user = await confirmOrExplain(/** @type {import("./auth.js").SignIn} */ (page.user));
+  if (!user) return;
+  page.user = user;
   page.api = new OrchestratorApi(user.token);
+  keepSignedIn((token) => { if (page.api) page.api.token = token; }, (lost) => {
+    signOut();
+    page.user = null;
+    $("#account").hidden = true;
+    showSignInProblem(lost);
+  });
   $("#account").hidden = false;
   $("#who-name").textContent = user.subject;
   $("#who-role").textContent = user.role || "";

@@ -8,7 +8,7 @@
  */
 
 import { ApiError, OrchestratorApi } from "./api.js";
-import { currentSignIn } from "./auth.js";
+import { currentSignIn, keepApiFresh } from "./auth.js";
 import { $, announce, fillMessage, formatDuration, scenarioTitle, sessionPageLink, showView } from "./ui.js";
 import { describeApiError, describeSessionEnd } from "./wording.js";
 
@@ -44,6 +44,7 @@ async function boot() {
   $("#who-name").textContent = user.subject;
   $("#who-role").textContent = user.role || "";
   page.api = new OrchestratorApi(user.token);
+  keepApiFresh(page.api);
   $("#show-finished").addEventListener("change", () => render());
   const ok = await refresh();
   if (!ok) return;

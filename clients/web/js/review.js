@@ -9,7 +9,7 @@
 
 import { fitFrame, markers, niceStep, parseLog, startOf, summary, timeline, trail, zonesOf } from "./aar.js";
 import { OrchestratorApi } from "./api.js";
-import { currentSignIn } from "./auth.js";
+import { currentSignIn, keepApiFresh } from "./auth.js";
 import { $, fillMessage, formatClock, scenarioTitle, showView } from "./ui.js";
 import { describeApiError, OUTCOME_LABELS } from "./wording.js";
 
@@ -55,6 +55,7 @@ async function boot() {
   }
   showView("loading");
   const api = new OrchestratorApi(user.token);
+  keepApiFresh(api);
   // The log outlives the session record (the orchestrator forgets old sessions): the
   // log decides, the session only adds who and when.
   const [text, session] = await Promise.all([

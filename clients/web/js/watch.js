@@ -6,7 +6,7 @@
  */
 
 import { OrchestratorApi, TERMINAL_STATES } from "./api.js";
-import { currentSignIn } from "./auth.js";
+import { currentSignIn, keepApiFresh } from "./auth.js";
 import { commonStageAction, spectatorStageOptions, wireStage } from "./spectator.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, scenarioTitle, showView } from "./ui.js";
@@ -38,6 +38,7 @@ async function watch() {
     return;
   }
   const api = new OrchestratorApi(user.token);
+  keepApiFresh(api);
   page.api = api;
   showView("loading");
   let session;
