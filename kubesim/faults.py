@@ -79,7 +79,9 @@ class Fault:
     after_events: int = 0
     times: int | None = 1
     probability: float = 1.0
+    #: Requests this rule applied to, and how many of them have been answered since.
     hits: int = 0
+    settled: int = 0
 
     def matches(self, verb: str, resource: str) -> bool:
         return (self.verb is None or self.verb == verb) and (
@@ -102,6 +104,7 @@ class Fault:
             "times": self.times,
             "probability": self.probability,
             "hits": self.hits,
+            "settled": self.settled,
         }
 
 

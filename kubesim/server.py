@@ -196,15 +196,18 @@ class Simulator:
 
     async def _faulty(self, request: Request, target: Target, fault: Fault) -> Response:
         """Serve one request as `fault` says: late, refused, or applied and then failed."""
-        if fault.delay_s:
-            await asyncio.sleep(fault.delay_s)
-        failure = fault.failure()
-        if failure is not None and not fault.commit:
-            raise failure
-        response = await self._dispatch(request, target, fault)
-        if failure is not None:
-            raise failure  # applied, but the answer is lost
-        return response
+        try:
+            if fault.delay_s:
+                await asyncio.sleep(fault.delay_s)
+            failure = fault.failure()
+            if failure is not None and not fault.commit:
+                raise failure
+            response = await self._dispatch(request, target, fault)
+            if failure is not None:
+                raise failure  # applied, but the answer is lost
+            return response
+        finally:
+            fault.settled += 1
 
     async def _dispatch(self, request: Request, t: Target, fault: Fault | None = None) -> Response:
         registry, q, method = self.cluster.registry, request.query_params, request.method

@@ -149,14 +149,16 @@ class KubeClient:
         self,
         what: str,
         create: Callable[[Obj], Awaitable[Any]],
-        read: Callable[[str], Awaitable[Obj]],
+        read: Callable[[str], Awaitable[Obj]] | None,
         body: Obj,
     ) -> Obj:
         """Create `body` (which has a name) exactly once, however often it is retried.
 
         After a try whose answer was lost the object may exist already: the next try
-        meets 409 AlreadyExists. The object is ours when it carries this create's
-        request id; anyone else's is the caller's 409.
+        meets 409 AlreadyExists. With `read`, the object is ours when it carries this
+        create's request id, and anyone else's is the caller's 409. Without `read`
+        (objects our Role may create but not read), the caller vouches that nobody else
+        creates that name, so the object can only be our own first try.
         """
         request_id = secrets.token_hex(8)
         tagged = _with_request_id(body, request_id)
@@ -165,6 +167,8 @@ class KubeClient:
         except KubeApiError as exc:
             if exc.reason != "AlreadyExists" or not exc.after_unknown_outcome:
                 raise
+            if read is None:
+                return tagged
             existing = await read(str(body["metadata"]["name"]))
             annotations = existing.get("metadata", {}).get("annotations") or {}
             if annotations.get(REQUEST_ID_ANNOTATION) != request_id:
@@ -290,6 +294,9 @@ class KubeClient:
         return await self.retrier.run("pod_log", once)
 
     # --- secrets and services (created only: never read back, gone with their pod) ----------
+    # Their names derive from their pod's (ours alone) and the Role we ship may create
+    # but never read them (k8s/rbac.yaml): a create retried after a lost answer that
+    # meets AlreadyExists met its own first try.
 
     async def create_secret(self, body: Obj) -> Obj:
         return await self._create(
@@ -297,12 +304,7 @@ class KubeClient:
             lambda b: self.core.create_namespaced_secret(
                 self.namespace, b, _preload_content=False, _request_timeout=self._timeout()
             ),
-            lambda name: self._json(
-                "get_secret",
-                lambda: self.core.read_namespaced_secret(
-                    name, self.namespace, _preload_content=False, _request_timeout=self._timeout()
-                ),
-            ),
+            None,
             body,
         )
 
@@ -312,12 +314,7 @@ class KubeClient:
             lambda b: self.core.create_namespaced_service(
                 self.namespace, b, _preload_content=False, _request_timeout=self._timeout()
             ),
-            lambda name: self._json(
-                "get_service",
-                lambda: self.core.read_namespaced_service(
-                    name, self.namespace, _preload_content=False, _request_timeout=self._timeout()
-                ),
-            ),
+            None,
             body,
         )
 
