@@ -10,6 +10,7 @@ cache agrees with the cluster.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,7 @@ from kubesim.serve import RunningSimulator
 from orchestrator.backends.base import StreamerPhase
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.client import KubeClient
 from tests.kubesim.harness import (
     NAMESPACE,
     PROFILE,
@@ -27,6 +29,7 @@ from tests.kubesim.harness import (
     fault_plan,
     inject,
     opened,
+    settings,
     simulated,
 )
 from tests.waiting import eventually
@@ -166,3 +169,43 @@ async def test_the_cache_lists_every_pod_a_page_at_a_time(tmp_path: Path) -> Non
             listed = await second.list()
             assert sorted(s.session_id or "" for s in listed) == sessions
             assert (await fault_plan(sim))[0]["hits"] == 4  # 2 + 2 + 2 + 1
+
+
+async def test_a_list_whose_continue_token_expired_starts_again_and_is_complete(
+    tmp_path: Path,
+) -> None:
+    config = dataclasses.replace(cluster(nodes=1, gpus=4), history_size=5)
+    async with simulated(config, tmp_path, enforce_role=False) as sim:
+        api = KubeClient(settings(sim, list_page_size=1))
+        await api.open()
+        try:
+            for name in ("p-1", "p-2", "p-3"):
+                await api.create_pod(_plain_pod(name))
+            await inject(
+                sim,
+                {"verb": "list", "resource": "pods"},  # the first page: counted only
+                {"verb": "list", "resource": "pods", "delaySeconds": 0.5},  # the second: late
+                {"verb": "list", "resource": "pods", "times": None},  # the rest: counted
+            )
+            listing = asyncio.create_task(api.list_pods("app=plain"))
+
+            async def second_page_waiting() -> bool:
+                return bool((await fault_plan(sim))[1]["hits"] == 1)
+
+            await eventually(second_page_waiting, 10, "the second page is held")
+            # Meanwhile, more writes than the history keeps: the continue token expires.
+            for i in range(8):
+                await api.create_secret({"metadata": {"name": f"filler-{i}"}, "data": {}})
+            items = (await listing)["items"]
+            assert sorted(p["metadata"]["name"] for p in items) == ["p-1", "p-2", "p-3"]
+            # The late page met 410; the list began again: three more pages.
+            assert (await fault_plan(sim))[2]["hits"] >= 3
+        finally:
+            await api.close()
+
+
+def _plain_pod(name: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "labels": {"app": "plain"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
