@@ -140,10 +140,12 @@ class Informer:
             except KubeApiError as exc:
                 if exc.status == 410:
                     log.info("informer.relist", reason=exc.message)
-                else:  # 401/403/5xx: keep trying, from a fresh list, and say so loudly
+                else:  # 401/403/429/5xx: keep trying, from a fresh list, and say so loudly
                     failures += 1
                     log.error("informer.watch_refused", error=str(exc))
-                    await asyncio.sleep(min(MAX_BACKOFF_S, 0.1 * 2**failures))
+                    # A busy server's Retry-After (APF) is the wait it asked for.
+                    backoff = min(MAX_BACKOFF_S, 0.1 * 2**failures)
+                    await asyncio.sleep(exc.retry_after_s or backoff)
                 await self._relist()
             except TimeoutError:
                 # Neither an event nor a bookmark within the idle window, and the server

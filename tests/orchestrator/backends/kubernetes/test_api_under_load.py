@@ -209,3 +209,17 @@ def _plain_pod(name: str) -> dict[str, Any]:
         "metadata": {"name": name, "labels": {"app": "plain"}},
         "spec": {"containers": [{"name": "c", "image": "busybox"}]},
     }
+
+
+async def test_a_refused_watch_waits_as_asked_and_the_cache_still_catches_up(
+    tmp_path: Path,
+) -> None:
+    async with simulated(cluster(nodes=2, gpus=4), tmp_path) as sim:
+        await inject(sim, {"verb": "watch", "status": 429, "retryAfterSeconds": 1})
+        async with opened(sim, **FAST_RETRIES) as backend:
+            started = time.monotonic()
+            await start_sessions(backend, ["s-refused"])
+            # Ready only through the watch, which waited the second it was asked to.
+            assert time.monotonic() - started >= 1.0
+            assert backend.metrics.value(RELISTS) >= 1
+            assert pods_by_session(sim) == Counter(["s-refused"])
