@@ -70,6 +70,9 @@ async def test_sessions_started_through_429s_and_5xx_each_get_exactly_one_pod(
             assert pods_by_session(sim) == Counter(sessions)
             assert len(sim.cluster.store.list(kinds.SECRETS, NAMESPACE)) == len(sessions)
             assert [rule["hits"] for rule in await fault_plan(sim)] == [1, 3, 2, 1]
+            retries = "ixstream_orchestrator_kubernetes_api_retries_total"
+            assert backend.metrics.value(retries, {"call": "create_pod"}) == 5
+            assert backend.metrics.value(retries, {"call": "create_secret"}) == 2
 
 
 async def test_creates_whose_answers_were_lost_make_one_pod_and_one_secret_each(
