@@ -35,6 +35,14 @@ from starlette.routing import Route
 from kubesim import kinds
 from kubesim.cluster import Cluster, NodeShape
 from kubesim.errors import ApiError, BadRequest, Gone, MethodNotAllowed, NotFound, Unauthorized
+from kubesim.faults import (
+    DroppedConnection,
+    Fault,
+    FaultPlan,
+    InjectedFailure,
+    fault_from_json,
+    quiet_dropped_connections,
+)
 from kubesim.kinds import Kind
 from kubesim.rbac import (
     Grant,
@@ -106,6 +114,9 @@ class Simulator:
         self.bookmark_interval_s = bookmark_interval_s
         #: None: every authenticated request is allowed (no RBAC).
         self.grant = grant
+        #: Faults injected on purpose (`faults`); empty: none.
+        self.faults = FaultPlan()
+        quiet_dropped_connections()
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         self.app = Starlette(
             routes=[
@@ -163,11 +174,42 @@ class Simulator:
             self._authorize(request, target)
             if request.query_params.get("dryRun"):
                 raise BadRequest("dryRun is not simulated by kubesim")
-            return await self._dispatch(request, target)
+            fault = self._fault(request, target)
+            if fault is None:
+                return await self._dispatch(request, target)
+            return await self._faulty(request, target, fault)
+        except InjectedFailure as failure:
+            return Response(
+                json.dumps(failure.status()),
+                status_code=failure.code,
+                media_type="application/json",
+                headers=failure.headers(),
+            )
         except ApiError as error:
             return _json(error.status(), error.code)
 
-    async def _dispatch(self, request: Request, t: Target) -> Response:
+    def _fault(self, request: Request, target: Target) -> Fault | None:
+        if not self.faults.faults:
+            return None
+        attributes = request_attributes(request.method, target, request.query_params.get)
+        return self.faults.take(attributes.verb, attributes.resource)
+
+    async def _faulty(self, request: Request, target: Target, fault: Fault) -> Response:
+        """Serve one request as `fault` says: late, refused, or applied and then failed."""
+        try:
+            if fault.delay_s:
+                await asyncio.sleep(fault.delay_s)
+            failure = fault.failure()
+            if failure is not None and not fault.commit:
+                raise failure
+            response = await self._dispatch(request, target, fault)
+            if failure is not None:
+                raise failure  # applied, but the answer is lost
+            return response
+        finally:
+            fault.settled += 1
+
+    async def _dispatch(self, request: Request, t: Target, fault: Fault | None = None) -> Response:
         registry, q, method = self.cluster.registry, request.query_params, request.method
         namespace = t.namespace or ""
         if t.kind.namespaced and t.name is not None and t.namespace is None:
@@ -176,7 +218,7 @@ class Simulator:
             labels = parse_label_selector(q.get("labelSelector"))
             fields = parse_field_selector(q.get("fieldSelector"), t.kind.field_selectors)
             if method == "GET" and _bool(q.get("watch")):
-                return self._watch(request, t, labels, fields)
+                return self._watch(request, t, labels, fields, fault)
             if method == "GET":
                 limit = int(q["limit"]) if q.get("limit") else None
                 return _json(
@@ -232,7 +274,9 @@ class Simulator:
             return _json(registry.delete(t.kind, namespace, t.name, options))
         raise MethodNotAllowed(f"{method} is not allowed here")
 
-    def _watch(self, request: Request, t: Target, labels: Any, fields: Any) -> Response:
+    def _watch(
+        self, request: Request, t: Target, labels: Any, fields: Any, fault: Fault | None
+    ) -> Response:
         q = request.query_params
         raw_version = q.get("resourceVersion")
         since = int(raw_version) if raw_version not in (None, "", "0") else None
@@ -246,11 +290,17 @@ class Simulator:
         store, kind = self.cluster.store, t.kind
         interval = self.bookmark_interval_s
 
+        # Events this stream may still send before its fault (None: no watch fault).
+        budget = fault.after_events if fault is not None and fault.watch else None
+
         async def stream() -> AsyncIterator[bytes]:
+            nonlocal budget
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             try:
                 while True:
+                    if budget == 0 and fault is not None:
+                        await _misbehave(fault)
                     remaining = deadline - loop.time()
                     if remaining <= 0:
                         return
@@ -263,13 +313,16 @@ class Simulator:
                         continue
                     if line is None:
                         return
+                    most = 256 if budget is None else budget
                     chunk = [line]
-                    while not watcher.queue.empty() and len(chunk) < 256:
+                    while not watcher.queue.empty() and len(chunk) < most:
                         more = watcher.queue.get_nowait()
                         if more is None:
                             yield b"".join(chunk)
                             return
                         chunk.append(more)
+                    if budget is not None:
+                        budget -= len(chunk)
                     yield b"".join(chunk)
             finally:
                 watcher.close()
@@ -290,6 +343,8 @@ class Simulator:
         body = await self._body(request) or {}
         if request.method == "GET" and path == "summary":
             return _json(cluster.summary())
+        if path == "faults":
+            return self._faults_admin(request.method, body)
         if request.method == "POST" and path == "nodes":
             base = cluster.config.node_shape
             shape = NodeShape(
@@ -330,6 +385,29 @@ class Simulator:
                 )
                 return _json({"crashed": name})
         raise NotFound(f"no simulator operation {request.method} /_sim/{path}")
+
+    def _faults_admin(self, method: str, body: Any) -> Response:
+        """`/_sim/faults`: POST `{"faults": [...]}` adds rules, GET lists, DELETE clears."""
+        if method == "POST":
+            rules = body.get("faults") if isinstance(body, dict) else None
+            if not isinstance(rules, list) or not rules:
+                raise BadRequest('POST /_sim/faults takes {"faults": [rule, ...]}')
+            parsed = [fault_from_json(rule) for rule in rules]  # all or nothing
+            for fault in parsed:
+                self.faults.add(fault)
+        elif method == "DELETE":
+            self.faults.clear()
+        elif method != "GET":
+            raise MethodNotAllowed(f"{method} is not allowed on /_sim/faults")
+        return _json({"faults": [f.describe() for f in self.faults.faults]})
+
+
+async def _misbehave(fault: Fault) -> None:
+    """What a watch does when its fault is due: lose the connection, or go quiet and
+    stay open (until the client gives up and disconnects)."""
+    if fault.watch == "drop":
+        raise DroppedConnection("kubesim: watch connection dropped on purpose")
+    await asyncio.Event().wait()
 
 
 def request_attributes(

@@ -53,18 +53,34 @@ class Event:
     kind: Kind
     obj: Obj
     revision: int
-    _line: bytes | None = None
+    #: The object before this write (MODIFIED, DELETED): a watch's filter judges both.
+    previous: Obj | None = None
+    _lines: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def namespace(self) -> str:
         return str(self.obj["metadata"].get("namespace", ""))
 
-    def line(self) -> bytes:
-        """The event as one line of a watch stream, serialised once for every watcher."""
-        if self._line is None:
-            payload = {"type": self.type, "object": self.obj}
-            self._line = json.dumps(payload, separators=(",", ":")).encode() + b"\n"
-        return self._line
+    def line(self, as_type: str | None = None) -> bytes:
+        """The event as one line of a watch stream, as `as_type` (default: its own
+        type), serialised once per type for every watcher.
+
+        A DELETED line carries the object as it was before, with the event's
+        resourceVersion: what the API server sends a watch the object left by a
+        change (cacher.go, `convertToWatchEvent`).
+        """
+        as_type = as_type or self.type
+        line = self._lines.get(as_type)
+        if line is None:
+            obj = self.obj
+            if as_type == "DELETED" and self.previous is not None:
+                meta = {**self.previous["metadata"], "resourceVersion": str(self.revision)}
+                obj = {**self.previous, "metadata": meta}
+            payload = {"type": as_type, "object": obj}
+            line = self._lines[as_type] = (
+                json.dumps(payload, separators=(",", ":")).encode() + b"\n"
+            )
+        return line
 
 
 @dataclass(eq=False)
@@ -78,13 +94,26 @@ class Watcher:
     queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
     closed: bool = False
 
-    def wants(self, event: Event) -> bool:
+    def sees(self, event: Event) -> str | None:
+        """The event type this watch gets for `event`, or None: it is not shown.
+
+        The filter judges the object before and after the write, as the API server's
+        watch cache does (cacher.go, `convertToWatchEvent`): an object that a change
+        makes match is ADDED to this watch, one that a change makes stop matching is
+        DELETED from it, and only one that matches before and after is MODIFIED.
+        """
         if event.kind is not self.kind:
-            return False
+            return None
         if self.namespace is not None and event.namespace != self.namespace:
-            return False
-        meta = event.obj["metadata"]
-        return self.labels.matches(meta.get("labels")) and self.fields.matches(event.obj)
+            return None
+        now = event.type != "DELETED" and self._passes(event.obj)
+        before = event.previous is not None and self._passes(event.previous)
+        if now:
+            return "MODIFIED" if before else "ADDED"
+        return "DELETED" if before else None
+
+    def _passes(self, obj: Obj) -> bool:
+        return self.labels.matches(obj["metadata"].get("labels")) and self.fields.matches(obj)
 
     def offer(self, line: bytes) -> None:
         if self.closed:
@@ -192,7 +221,7 @@ class Store:
             "resourceVersion"
         ):
             raise Conflict.modified(kind.plural, key[1], kind.group)
-        return self._commit(kind, key, obj, "MODIFIED")
+        return self._commit(kind, key, obj, "MODIFIED", current)
 
     def remove(self, kind: Kind, namespace: str, name: str) -> Obj:
         """Delete now (the last step of graceful deletion); emits DELETED."""
@@ -200,9 +229,11 @@ class Store:
         current = bucket.get((namespace, name))
         if current is None:
             raise NotFound.object(kind.plural, name, kind.group)
-        return self._commit(kind, (namespace, name), current, "DELETED")
+        return self._commit(kind, (namespace, name), current, "DELETED", current)
 
-    def _commit(self, kind: Kind, key: Key, obj: Obj, event_type: str) -> Obj:
+    def _commit(
+        self, kind: Kind, key: Key, obj: Obj, event_type: str, previous: Obj | None = None
+    ) -> Obj:
         self._revision += 1
         obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self._revision)}}
         bucket = self._objects.setdefault(kind.plural, {})
@@ -210,15 +241,17 @@ class Store:
             del bucket[key]
         else:
             bucket[key] = obj
-        event = Event(event_type, kind, obj, self._revision)
+        event = Event(event_type, kind, obj, self._revision, previous)
         self._history.append(event)
         if len(self._history) > self._history_size:
             self._compacted = self._history.popleft().revision
         for watcher in list(self._watchers):
             if watcher.closed:
                 self._watchers.discard(watcher)
-            elif watcher.wants(event):
-                watcher.offer(event.line())
+            else:
+                seen = watcher.sees(event)
+                if seen is not None:
+                    watcher.offer(event.line(seen))
         for listener in self._listeners:
             listener(event)
         return obj
@@ -251,8 +284,9 @@ class Store:
             if since < self._compacted:
                 raise Gone(f"too old resource version: {since} ({self._compacted + 1})")
             for event in self._history:
-                if event.revision > since and watcher.wants(event):
-                    watcher.offer(event.line())
+                seen = watcher.sees(event) if event.revision > since else None
+                if seen is not None:
+                    watcher.offer(event.line(seen))
         self._watchers.add(watcher)
         return watcher
 

@@ -61,12 +61,15 @@ async def simulated(
     *,
     enforce_role: bool = True,
     grant: Grant | None = None,
+    bookmark_interval_s: float = 5.0,
 ) -> AsyncIterator[RunningSimulator]:
     """A running simulator allowing only what `grant` allows: by default the shipped
     Role; with `enforce_role=False`, everything."""
     if grant is None and enforce_role:
         grant = shipped_grant()
-    async with running_simulator(config, tmp_path / "kubeconfig", grant=grant) as sim:
+    async with running_simulator(
+        config, tmp_path / "kubeconfig", grant=grant, bookmark_interval_s=bookmark_interval_s
+    ) as sim:
         yield sim
 
 
@@ -101,3 +104,21 @@ async def admin(sim: RunningSimulator, path: str, body: dict[str, Any] | None = 
         response = await client.post(f"/_sim/{path}", json=body or {})
         response.raise_for_status()
         return response.json()
+
+
+async def inject(sim: RunningSimulator, *faults: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add fault rules to the simulator's plan (`kubesim.faults`), over its HTTP admin
+    endpoint as an operator would; returns the plan in force."""
+    plan: list[dict[str, Any]] = (await admin(sim, "faults", {"faults": list(faults)}))["faults"]
+    return plan
+
+
+async def fault_plan(sim: RunningSimulator) -> list[dict[str, Any]]:
+    """The rules in force, each with its `hits` so far."""
+    async with httpx.AsyncClient(
+        base_url=sim.url, headers={"Authorization": f"Bearer {sim.token}"}, trust_env=False
+    ) as client:
+        response = await client.get("/_sim/faults")
+        response.raise_for_status()
+        plan: list[dict[str, Any]] = response.json()["faults"]
+        return plan

@@ -55,9 +55,10 @@ from orchestrator.backends.base import (
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.cache import Informer
 from orchestrator.backends.kubernetes.claims import Claimer, ClaimOutcome, ClaimPolicy
-from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
+from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient, policy_of
 from orchestrator.backends.kubernetes.keys import streamer_key
 from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
+from orchestrator.backends.kubernetes.retry import Retrier
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.backends.kubernetes.status import (
     Fate,
@@ -112,7 +113,9 @@ class KubernetesBackend(SessionBackend):
         self._seed = settings.streamer_key_seed.get_secret_value()
         self.metrics = KubernetesMetrics(registry)
         self._clock = clock or SystemClock()
-        self._client = KubeClient(settings)
+        self._client = KubeClient(
+            settings, Retrier(policy_of(settings), on_retry=self._count_retry)
+        )
         self._pods = Informer(
             self._client,
             m.managed_selector(settings),
@@ -136,6 +139,9 @@ class KubernetesBackend(SessionBackend):
         self._deleting: dict[str, asyncio.Task[None]] = {}
         self._views: dict[str, tuple[str, Streamer]] = {}
         self._counted_fates: set[str] = set()
+
+    def _count_retry(self, call: str) -> None:
+        self.metrics.api_retries.labels(call).inc()
 
     # --- lifecycle of the backend -------------------------------------------------------
 

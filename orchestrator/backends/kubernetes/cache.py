@@ -6,7 +6,10 @@ object. When the server ends the stream (its `timeoutSeconds`), the watch resume
 the last version seen (bookmarks keep it fresh while nothing changes); when the server
 says 410 Gone, the version is too old to resume from, so the cache lists again and
 reconciles (api-concepts.md, "Efficient detection of changes"). Network errors back
-off and retry. The watch task belongs to the informer: `close()` cancels and awaits it.
+off and retry. A watch that goes silent (no event, no bookmark, and no end of stream
+within `watch_idle_s`: a connection dropped without anyone noticing) raises a read
+timeout; the cache then lists again, since what it missed is unknown. The watch task
+belongs to the informer: `close()` cancels and awaits it.
 
 Nothing is persisted: an orchestrator that restarts rebuilds everything from one list.
 A `transform` keeps only what the caller reads of each object (client-go's informer
@@ -137,19 +140,30 @@ class Informer:
             except KubeApiError as exc:
                 if exc.status == 410:
                     log.info("informer.relist", reason=exc.message)
-                else:  # 401/403/5xx: keep trying, from a fresh list, and say so loudly
+                else:  # 401/403/429/5xx: keep trying, from a fresh list, and say so loudly
                     failures += 1
                     log.error("informer.watch_refused", error=str(exc))
-                    await asyncio.sleep(min(MAX_BACKOFF_S, 0.1 * 2**failures))
-                self.relists += 1
-                if self._on_relist is not None:
-                    self._on_relist()
-                await self._relist_with_backoff()
-            except (aiohttp.ClientError, TimeoutError, ConnectionError, ValueError) as exc:
+                    # A busy server's Retry-After (APF) is the wait it asked for.
+                    backoff = min(MAX_BACKOFF_S, 0.1 * 2**failures)
+                    await asyncio.sleep(exc.retry_after_s or backoff)
+                await self._relist()
+            except TimeoutError:
+                # Neither an event nor a bookmark within the idle window, and the server
+                # did not end the stream by its own timeout: the connection is presumed
+                # dead (dropped without a FIN or RST). What it missed is unknown: list.
+                log.warning("informer.watch_silent", idle_s=self._client.watch_idle_s)
+                await self._relist()
+            except (aiohttp.ClientError, ConnectionError, ValueError) as exc:
                 failures += 1
                 delay = min(MAX_BACKOFF_S, 0.1 * 2**failures)
                 log.warning("informer.watch_failed", error=repr(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
+
+    async def _relist(self) -> None:
+        self.relists += 1
+        if self._on_relist is not None:
+            self._on_relist()
+        await self._relist_with_backoff()
 
     async def _relist_with_backoff(self) -> None:
         failures = 0

@@ -8,7 +8,9 @@ server applies it only if nobody changed the pod since (api-conventions.md,
 "Concurrency Control and Consistency"); a 409 Conflict means another replica (or
 request) won, so the claim tries another pod after a short jittered back-off. A 404
 means the pod went meanwhile: try another. Two claims can never both succeed on one
-pod.
+pod. A patch whose answer was lost is retried by the client (`retry`); its retry meets
+409 when the first try won, so a 409 after a lost answer reads the pod to tell our own
+win from another's.
 
 Between our patch succeeding and the watch bringing it back, the cache still shows the
 pod warm. The claimer keeps its own view of such pods (`overlay`) so that neither a
@@ -30,6 +32,7 @@ from orchestrator.backends.base import Streamer, StreamerProfile
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient
 from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
+from orchestrator.backends.kubernetes.retry import TRANSPORT_ERRORS
 from orchestrator.backends.kubernetes.warm_index import WarmIndex
 from orchestrator.clock import Clock
 from orchestrator.errors import BackendError
@@ -124,14 +127,20 @@ class Claimer:
                 updated = await self._client.merge_patch_pod(name, self._patch(name, session_id))
             except KubeApiError as exc:
                 tried.add(name)
-                if exc.status == 409:
+                mine = await self._already_ours(name, session_id, exc)
+                if mine is not None:
+                    updated = mine
+                elif exc.status == 409:
                     conflicts += 1
                     self._metrics.claim_conflicts.inc()
                     await asyncio.sleep(jitter(self._policy.backoff_s, conflicts))
                     continue
-                if exc.status == 404:
+                elif exc.status == 404:
                     continue
-                raise BackendError(f"claiming pod {name}: {exc}") from exc
+                else:
+                    raise BackendError(f"claiming pod {name}: {exc}") from exc
+            except TRANSPORT_ERRORS as exc:  # still failing after the client's retries
+                raise BackendError(f"claiming pod {name}: {exc!r}") from exc
             finally:
                 # Only now: during the back-off, our other claims still pass this pod by.
                 self._claiming.discard(name)
@@ -142,6 +151,26 @@ class Claimer:
             return ClaimOutcome(streamer, attempts, conflicts)
         self._metrics.claims.labels("none_free").inc()
         return ClaimOutcome(None, attempts, conflicts)
+
+    async def _already_ours(self, name: str, session_id: str, exc: KubeApiError) -> Pod | None:
+        """The pod, if a try of ours whose answer was lost already won it.
+
+        A claim patch retried after a lost answer meets 409: the first try changed the
+        resourceVersion it carries. That 409 is our own win coming back when the pod
+        is bound to this session by this replica; anything else is someone else's win.
+        """
+        if exc.status != 409 or not exc.after_unknown_outcome:
+            return None
+        try:
+            pod = await self._client.get_pod(name)
+        except KubeApiError:
+            return None
+        annotations = pod["metadata"].get("annotations") or {}
+        ours = (
+            annotations.get(m.SESSION_ANNOTATION) == session_id
+            and annotations.get(m.CLAIMED_BY_ANNOTATION) == self._replica
+        )
+        return pod if ours else None
 
     def _patch(self, name: str, session_id: str) -> Pod:
         """The compare-and-swap: the claim patch with the resourceVersion we read."""

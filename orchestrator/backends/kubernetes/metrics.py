@@ -45,6 +45,13 @@ class KubernetesMetrics:
             "Watches that had to list again after 410 Gone.",
             registry=self.registry,
         )
+        self.api_retries = Counter(
+            f"{PREFIX}_api_retries_total",
+            "API calls tried again after 429, 5xx or a lost connection, by call "
+            "(create_pod, patch_pod, list_pods...): how hard the API server is pushing back.",
+            ["call"],
+            registry=self.registry,
+        )
 
         self.fleet_pods = Gauge(
             f"{PREFIX}_fleet_pods",

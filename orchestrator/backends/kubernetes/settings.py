@@ -51,6 +51,28 @@ class KubernetesSettings(BaseModel):
     watch_timeout_s: int = Field(
         300, ge=10, description="Server-side watch timeout before re-watching, seconds."
     )
+    watch_idle_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds a watch may bring neither an event nor a bookmark before the "
+        "connection is presumed silently dropped and the cache lists again; unset: "
+        "`watch_timeout_s` + 30 (the server must have ended the stream by then).",
+    )
+    list_page_size: int = Field(
+        500, ge=1, description="Objects per page of a list (`limit`, then `continue`)."
+    )
+    api_retry_attempts: int = Field(
+        6, ge=1, description="Tries per API call that meets 429, 5xx or a lost connection."
+    )
+    api_retry_deadline_s: float = Field(
+        10.0, gt=0, description="No retry of one API call waits past this, seconds."
+    )
+    api_retry_base_s: float = Field(
+        0.05, ge=0, description="Base of the full-jitter exponential back-off, seconds."
+    )
+    api_retry_cap_s: float = Field(
+        2.0, ge=0, description="Longest wait between tries (a `Retry-After` too), seconds."
+    )
 
     # --- streamer keys
     streamer_key_seed: SecretStr | None = Field(
@@ -180,6 +202,12 @@ class KubernetesSettings(BaseModel):
     lease_duration_s: float = Field(
         15.0, gt=0, description="Leader lease of the pool loop: one replica keeps the pool."
     )
+
+    def watch_idle_s(self) -> float:
+        """The watch's client-side read timeout (see `watch_idle_timeout_s`)."""
+        if self.watch_idle_timeout_s is not None:
+            return self.watch_idle_timeout_s
+        return float(self.watch_timeout_s + 30)
 
     @field_validator("streamer_key_seed")
     @classmethod
