@@ -11,6 +11,7 @@ from orchestrator.backends.kubernetes.pool import ClusterWarmPool
 from orchestrator.backends.local import LocalBackendConfig, LocalProcessBackend
 from orchestrator.clock import Clock
 from orchestrator.errors import ConfigurationError
+from orchestrator.ice.issuer import IceIssuer
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.pool import WarmPool
 from orchestrator.settings import OrchestratorSettings
@@ -58,6 +59,7 @@ def create_backend(
             clock,
             registry=metrics.registry,
             cors_origins=settings.allowed_origins,
+            ice=IceIssuer(settings.ice, clock),
         )
         fleet = ClusterWarmPool(kube, warm_profile, start_timeout_s=settings.start_timeout_s)
         return BackendWithPool(kube, fleet)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ixclient.viewer import ViewerClient
-from orchestrator.backends.kubernetes.turn import turn_credential
+from orchestrator.ice.turn import turn_credential
 from streamer.auth import generate_secret
 from tests.conftest import StreamerProcess
 from tests.waiting import wait_until
