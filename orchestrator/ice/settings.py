@@ -7,7 +7,9 @@ deployment (the chart's coturn), with the same shared secret.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from orchestrator.key_strength import GENERATE_HINT, key_weakness
 
 #: Six hours: longer than the default maximum session (four hours), so an allocation
 #: made at the start is still refreshable at the end (coturn checks the expiry in the
@@ -53,6 +55,15 @@ class IceSettings(BaseModel):
         description="Lifetime of minted TURN credentials, seconds (default six hours: "
         "longer than a session, so its relay can be refreshed to the end).",
     )
+
+    @field_validator("turn_secret")
+    @classmethod
+    def _refuse_a_weak_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # Whoever guesses it mints credentials for any user: an open relay.
+        weakness = None if secret is None else key_weakness(secret.get_secret_value())
+        if weakness is not None:
+            raise ValueError(f"IXS_ORCH_ICE__TURN_SECRET {weakness}; {GENERATE_HINT}")
+        return secret
 
     @model_validator(mode="after")
     def _check_turn(self) -> IceSettings:

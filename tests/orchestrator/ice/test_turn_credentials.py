@@ -19,7 +19,7 @@ from orchestrator.ice.issuer import IceIssuer, IceServer, ice_servers_env
 from orchestrator.ice.settings import DEFAULT_TURN_TTL_S, IceServerSettings, IceSettings
 from orchestrator.ice.turn import turn_credential
 
-SECRET = "coturn-shared-secret-for-the-tests"
+SECRET = "Zr4kQ9wLx2Tn7Vb5Hm8Jc3Pd6Fs1Gy0a"
 
 
 def test_the_username_is_expiry_and_subject_and_the_password_its_hmac_sha1() -> None:
@@ -78,6 +78,8 @@ def test_the_default_lifetime_outlasts_the_longest_default_session() -> None:
         ({"turn_uris": ["https://t:443"], "turn_secret": SECRET}, "not a turn: or turns: URI"),
         ({"turn_ttl_s": 5}, "greater than or equal to 60"),
         ({"servers": [{"urls": []}]}, "at least 1 item"),
+        ({"turn_uris": ["turn:t:3478"], "turn_secret": "changeme"}, "is a placeholder"),
+        ({"turn_secret": "coturn" * 8}, "fewer than 8 different characters"),
     ],
 )
 def test_a_bad_ice_configuration_is_refused_precisely(

@@ -17,6 +17,8 @@ from orchestrator.ice.issuer import IceIssuer
 from orchestrator.ice.settings import IceSettings
 from tests.kubesim.harness import NAMESPACE, PROFILE, cluster, opened, settings, simulated
 
+SECRET = "Tq7Wm2Xz9Lk4Rb8Nc1Vd6Hs3Pf5Gj0Ya"
+
 
 @contextlib.asynccontextmanager
 async def with_ice(sim: RunningSimulator, ice: IceSettings) -> AsyncIterator[KubernetesBackend]:
@@ -30,7 +32,7 @@ async def with_ice(sim: RunningSimulator, ice: IceSettings) -> AsyncIterator[Kub
 
 async def test_a_spawned_pod_carries_turn_credentials_and_nothing_else(tmp_path: Path) -> None:
     turn = IceSettings.model_validate(
-        {"turn_uris": ["turn:turn.internal:3478"], "turn_secret": "t" * 32, "turn_ttl_s": 600}
+        {"turn_uris": ["turn:turn.internal:3478"], "turn_secret": SECRET, "turn_ttl_s": 600}
     )
     async with simulated(cluster(nodes=1, gpus=1), tmp_path) as sim:
         async with opened(sim) as plain:
