@@ -42,6 +42,7 @@ def create_backend(
             stop_grace_s=settings.stop_grace_s,
             ice_hosts=tuple(settings.ice_hosts) if settings.ice_hosts is not None else None,
             cors_origins=tuple(settings.allowed_origins),
+            ice=IceIssuer(settings.ice, clock),
         )
         local = LocalProcessBackend(config, clock)
         pool = WarmPool(
