@@ -42,6 +42,7 @@ from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.factory import create_backend
 from orchestrator.clock import Clock, SystemClock
+from orchestrator.ice.issuer import IceIssuer
 from orchestrator.learning.records import LearningRecords
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
@@ -108,6 +109,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
                 registry=metrics.registry,
                 proxy=proxy,
                 audit=audit,
+                ice=IceIssuer(settings.ice, the_clock),
             )
             log.info(
                 "orchestrator.started",

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ixstream.cors import ANY, normalise_origin, origin_of
 from orchestrator.backends.base import Codec
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
+from orchestrator.ice.settings import IceSettings
 from orchestrator.identity import Role
 from orchestrator.key_strength import GENERATE_HINT, MIN_SECRET_BYTES, key_weakness
 from orchestrator.learning.settings import LearningSettings
@@ -172,6 +173,11 @@ class OrchestratorSettings(BaseSettings):
         default_factory=lambda: KubernetesSettings.model_validate({}),
         description="The Kubernetes backend (`IXS_ORCH_KUBERNETES__<FIELD>`; "
         "docs/kubernetes.md). Read only when `backend` is `kubernetes`.",
+    )
+    ice: IceSettings = Field(
+        default_factory=lambda: IceSettings.model_validate({}),
+        description="ICE servers handed to browsers with every WHEP URL, and to streamer "
+        "pods (`IXS_ORCH_ICE__<FIELD>`; docs/kubernetes.md, TURN). None by default.",
     )
     default_scenario: str = Field(
         default="sample", description="Scenario used when none is asked for."

@@ -20,6 +20,7 @@ import pytest
 
 from streamer.auth import Role, generate_secret, mint_token
 from tests.metrics import scrape
+from tests.turn import Coturn, running_coturn
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,3 +128,10 @@ def streamer_factory(tmp_path: Path) -> Iterator[Callable[..., StreamerProcess]]
     for process in started:
         code = process.stop()
         assert code == 0, f"streamer exited {code}:\n{process.log_path.read_text()[-3000:]}"
+
+
+@pytest.fixture
+def coturn(tmp_path: Path) -> Iterator[Coturn]:
+    """A real coturn on loopback (tests/turn.py), stopped after the test."""
+    with running_coturn(tmp_path) as server:
+        yield server

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
+from orchestrator.ice.issuer import IceIssuer
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
@@ -25,3 +26,5 @@ class AppContext:
     proxy: httpx.AsyncClient
     #: Where routes record actions that are not the session service's (scenario uploads).
     audit: AuditLog
+    #: ICE servers for browsers, TURN credentials minted per session and caller.
+    ice: IceIssuer

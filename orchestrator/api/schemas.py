@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.backends.base import Codec
+from orchestrator.ice.issuer import IceServer
 from orchestrator.identity import Role
 from orchestrator.sessions.models import ClientKind, StartKind
 from orchestrator.sessions.states import SessionState
@@ -68,6 +70,32 @@ class TransitionOut(BaseModel):
     detail: str | None = None
 
 
+class IceServerOut(BaseModel):
+    """An RTCIceServer (W3C WebRTC §4.2.2), to pass to `RTCPeerConnection` as is.
+
+    TURN entries carry TURN REST API credentials minted for this session and caller
+    (username `<expiry unix seconds>:<session id>`, credential an HMAC-SHA1 the TURN
+    server checks): they expire on their own and are never stored or logged."""
+
+    urls: list[str] = Field(description="`stun:`, `turn:` or `turns:` URIs (RFC 7064, 7065).")
+    username: str | None = Field(default=None, description="TURN only.")
+    credential: str | None = Field(default=None, description="TURN only.")
+
+    @classmethod
+    def listed(cls, servers: Sequence[IceServer]) -> list[IceServerOut]:
+        return [
+            cls(urls=list(s.urls), username=s.username, credential=s.credential) for s in servers
+        ]
+
+
+#: How `ice_servers` is documented wherever a WHEP URL is handed out.
+ICE_SERVERS_DESCRIPTION = (
+    "ICE servers for the peer connection that signals at `whep_url` (given with a token, "
+    "fresh for each caller). Empty when none are configured: the browser then contacts "
+    "no STUN or TURN server at all."
+)
+
+
 class SessionOut(BaseModel):
     """A session as its caller may see it. `token` is present for the owner only, once
     the session has a streamer; it opens the session's signalling at `whep_url`."""
@@ -104,6 +132,9 @@ class SessionOut(BaseModel):
     whep_url: str = Field(description="WHEP endpoint (draft-ietf-wish-whep), proxied here.")
     token: str | None = None
     token_expires_at: datetime | None = None
+    ice_servers: list[IceServerOut] = Field(
+        default_factory=list, description=ICE_SERVERS_DESCRIPTION
+    )
     transitions: list[TransitionOut]
 
 
@@ -120,6 +151,9 @@ class SpectatorJoin(BaseModel):
     token: str
     expires_at: datetime
     whep_url: str
+    ice_servers: list[IceServerOut] = Field(
+        default_factory=list, description=ICE_SERVERS_DESCRIPTION
+    )
 
 
 class ScenarioOut(BaseModel):

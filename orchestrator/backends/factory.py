@@ -11,6 +11,7 @@ from orchestrator.backends.kubernetes.pool import ClusterWarmPool
 from orchestrator.backends.local import LocalBackendConfig, LocalProcessBackend
 from orchestrator.clock import Clock
 from orchestrator.errors import ConfigurationError
+from orchestrator.ice.issuer import IceIssuer
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.pool import WarmPool
 from orchestrator.settings import OrchestratorSettings
@@ -41,6 +42,7 @@ def create_backend(
             stop_grace_s=settings.stop_grace_s,
             ice_hosts=tuple(settings.ice_hosts) if settings.ice_hosts is not None else None,
             cors_origins=tuple(settings.allowed_origins),
+            ice=IceIssuer(settings.ice, clock),
         )
         local = LocalProcessBackend(config, clock)
         pool = WarmPool(
@@ -58,6 +60,7 @@ def create_backend(
             clock,
             registry=metrics.registry,
             cors_origins=settings.allowed_origins,
+            ice=IceIssuer(settings.ice, clock),
         )
         fleet = ClusterWarmPool(kube, warm_profile, start_timeout_s=settings.start_timeout_s)
         return BackendWithPool(kube, fleet)

@@ -48,6 +48,7 @@ from orchestrator.backends.base import (
 )
 from orchestrator.backends.log_tail import file_log_tail
 from orchestrator.backends.streamer_command import (
+    ICE_ENV,
     KEY_ENV,
     SUBCOMMAND,
     cors_env,
@@ -55,6 +56,7 @@ from orchestrator.backends.streamer_command import (
 )
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, StateDirLockedError, StreamerStartError
+from orchestrator.ice.issuer import IceIssuer, ice_servers_env
 from orchestrator.sessions.states import FailureReason, SessionState
 from orchestrator.tokens import control_headers
 
@@ -75,6 +77,9 @@ class LocalBackendConfig:
     http_timeout_s: float = 2.0
     ice_hosts: tuple[str, ...] | None = None
     cors_origins: tuple[str, ...] = ()
+    #: ICE servers for streamers (TURN credentials per session); None or unconfigured:
+    #: the streamer's own `IXS_STREAMER_ICE_SERVERS`, if the environment has one.
+    ice: IceIssuer | None = None
 
 
 @dataclass(slots=True)
@@ -113,14 +118,19 @@ class _Entry:
 
 
 def streamer_env(
-    parent: dict[str, str], key: str, cors_origins: Sequence[str] = ()
+    parent: dict[str, str],
+    key: str,
+    cors_origins: Sequence[str] = (),
+    ice_servers_json: str | None = None,
 ) -> dict[str, str]:
     """The child's environment: ours (PATH, locale, GPU driver variables) minus the
-    orchestrator's own settings and secrets, plus the streamer's key and the origins
-    its WHEP endpoint admits (CORS)."""
+    orchestrator's own settings and secrets, plus the streamer's key, the origins
+    its WHEP endpoint admits (CORS) and, when the orchestrator has some, its ICE servers."""
     env = {k: v for k, v in parent.items() if not k.startswith(PRIVATE_ENV_PREFIX)}
     env[KEY_ENV] = key
     env.update(cors_env(cors_origins))
+    if ice_servers_json is not None:
+        env[ICE_ENV] = ice_servers_json
     return env
 
 
@@ -214,7 +224,12 @@ class LocalProcessBackend(SessionBackend):
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=log_out,
                     stderr=asyncio.subprocess.STDOUT,
-                    env=streamer_env(dict(os.environ), key, self._config.cors_origins),
+                    env=streamer_env(
+                        dict(os.environ),
+                        key,
+                        self._config.cors_origins,
+                        self._ice_servers(session_id or streamer_id),
+                    ),
                     start_new_session=True,
                 )
         except OSError as exc:
@@ -430,6 +445,11 @@ class LocalProcessBackend(SessionBackend):
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+    def _ice_servers(self, subject: str) -> str | None:
+        """The streamer's ICE servers as JSON, when the orchestrator has any to give."""
+        ice = self._config.ice
+        return ice_servers_env(ice.servers_for(subject)) if ice and ice.configured else None
 
     def _persist(self, entry: _Entry) -> None:
         tmp = entry.state_file.with_suffix(".tmp")

@@ -27,7 +27,7 @@ from tests.k8s.chart import (
     schema_rejects,
     values,
 )
-from tests.k8s.orchestrator_pod import FROM_THE_CLUSTER
+from tests.k8s.orchestrator_pod import FROM_THE_CLUSTER, settings_from_env
 from tests.k8s.validation import load_documents, validate_all
 
 EVERYTHING_ON = [
@@ -65,7 +65,7 @@ def test_every_rendered_object_is_valid_against_the_kubernetes_schema(
 
 
 def test_the_rendered_orchestrator_env_is_a_valid_kubernetes_backend_configuration(
-    helm: Path,
+    helm: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs = load_documents(render(helm, *EVERYTHING_ON).stdout)
     deployment = next(
@@ -85,7 +85,9 @@ def test_the_rendered_orchestrator_env_is_a_valid_kubernetes_backend_configurati
     assert settings.signalling == "service"
     assert settings.pool_min == 2
     assert (settings.port, settings.metrics_port) == (8080, 9090)
-    assert settings.turn_uris[0].startswith("turn:turn.example.org:3478")
+    ice = settings_from_env(container["env"], monkeypatch).ice
+    assert ice.turn_uris[0].startswith("turn:turn.example.org:3478")
+    assert ice.turn_ttl_s == 21600
     assert deployment["spec"]["replicas"] == 2
 
 

@@ -97,7 +97,7 @@ def test_the_orchestrator_runs_two_hardened_replicas_with_probes_and_limits() ->
     secrets = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
     assert {e["name"] for e in secrets} == {
         "IXS_ORCH_JWT_SECRET",
-        "IXS_ORCH_KUBERNETES__TURN_SECRET",
+        "IXS_ORCH_ICE__TURN_SECRET",
         "IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED",
     }
     assert not any("SECRET" in e["name"] and "value" in e for e in container["env"])

@@ -14,6 +14,7 @@ from orchestrator.settings import OrchestratorSettings
 #: What `secrets.token_urlsafe(32)` gives: the kind of key the docs tell people to make.
 STRONG = "Jx4vQp9LmZ2sTn7RcW1yHb6KdF8gAe3Uo5iMtVwXqYs"
 SEED = "Rm8cT2wQ6zK1vN9xB4hL7pY3fD5gJ0sAe-seed"
+TURN_SECRET = "Hv3nK8qZ1mW6xT9rB2cL5yF7dP4gS0jA-turn"
 
 
 def test_production_refuses_to_start_without_a_key_or_an_issuer() -> None:
@@ -140,8 +141,8 @@ def test_the_kubernetes_backend_and_its_nested_settings_are_read_from_the_enviro
         "IXS_ORCH_KUBERNETES__POOL_MAX": "12",
         "IXS_ORCH_KUBERNETES__GPU_RESOURCE": "nvidia.com/mig-1g.10gb",
         "IXS_ORCH_KUBERNETES__NODE_SELECTOR": '{"pool": "gpu"}',
-        "IXS_ORCH_KUBERNETES__TURN_URIS": '["turn:turn.example.org:3478?transport=udp"]',
-        "IXS_ORCH_KUBERNETES__TURN_SECRET": "coturn-static-auth-secret",
+        "IXS_ORCH_ICE__TURN_URIS": '["turn:turn.example.org:3478?transport=udp"]',
+        "IXS_ORCH_ICE__TURN_SECRET": TURN_SECRET,
         "IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED": SEED,
     }
     for name, value in environment.items():
@@ -154,9 +155,9 @@ def test_the_kubernetes_backend_and_its_nested_settings_are_read_from_the_enviro
     assert (kube.pool_buffer, kube.pool_max) == (3, 12)
     assert kube.gpu_resource == "nvidia.com/mig-1g.10gb"
     assert kube.node_selector == {"pool": "gpu"}
-    assert kube.turn_uris == ["turn:turn.example.org:3478?transport=udp"]
-    assert kube.turn_secret is not None
-    assert kube.turn_secret.get_secret_value() == "coturn-static-auth-secret"
+    assert settings.ice.turn_uris == ["turn:turn.example.org:3478?transport=udp"]
+    assert settings.ice.turn_secret is not None
+    assert settings.ice.turn_secret.get_secret_value() == TURN_SECRET
     assert kube.streamer_key_seed is not None
     assert kube.streamer_key_seed.get_secret_value() == SEED
 

@@ -42,6 +42,15 @@ export class ApiError extends Error {
  * @property {number} viewers
  * @property {string} whep_url
  * @property {string | null} token session-scoped signalling token (owner only)
+ * @property {IceServer[]} [ice_servers] for the connection to `whep_url`; given with `token`
+ */
+
+/**
+ * @typedef {object} IceServer  orchestrator/api/schemas.py: IceServerOut (an RTCIceServer;
+ *   TURN entries carry credentials minted for this session that expire by themselves)
+ * @property {string[]} urls
+ * @property {string | null} [username]
+ * @property {string | null} [credential]
  */
 
 /** @typedef {{scenario?: string, client?: "browser" | "headset", width?: number, height?: number, fps?: number, codec?: "h264" | "vp8"}} SessionRequest */
@@ -167,7 +176,7 @@ export class OrchestratorApi {
   /**
    * A view-only token for someone else's session.
    * @param {string} id
-   * @returns {Promise<{session_id: string, token: string, expires_at: string, whep_url: string}>}
+   * @returns {Promise<{session_id: string, token: string, expires_at: string, whep_url: string, ice_servers?: IceServer[]}>}
    */
   spectate(id) {
     return this.request("POST", `/v1/sessions/${encodeURIComponent(id)}/spectators`);

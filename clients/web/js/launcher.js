@@ -401,7 +401,7 @@ async function openStage(session) {
       if (!first) page.session = await api.getSession(session.id);
       first = false;
       const current = /** @type {Session} */ (page.session);
-      return { url: current.whep_url, token: current.token };
+      return { url: current.whep_url, token: current.token, iceServers: current.ice_servers || [] };
     },
     checkSession: async () => {
       const current = await api.getSession(session.id);

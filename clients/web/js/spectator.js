@@ -34,7 +34,7 @@ export function spectatorStageOptions(api, session, title) {
     drives: false,
     endpoint: async () => {
       const joined = await api.spectate(session.id);
-      return { url: joined.whep_url, token: joined.token };
+      return { url: joined.whep_url, token: joined.token, iceServers: joined.ice_servers || [] };
     },
     checkSession: async () => {
       const current = await api.getSession(session.id);

@@ -19,7 +19,7 @@ import { MotionToPhoton } from "./latency.js";
 import { StatsOverlay } from "./overlay.js";
 import { poseMessage } from "./protocol.js";
 import { figures } from "./stats.js";
-import { StreamConnection } from "./stream.js";
+import { relayRequested, StreamConnection } from "./stream.js";
 import { $ } from "./ui.js";
 import { describeConnectionProblem, describeSessionEnd } from "./wording.js";
 
@@ -99,6 +99,7 @@ export class Stage extends EventTarget {
     this.scenarioOverlay?.reset();
     const stream = new StreamConnection({
       endpoint: options.endpoint, checkSession: options.checkSession, drives: options.drives, codec: options.codec,
+      relayOnly: relayRequested(location.search),
     });
     this.stream = stream;
     stream.addEventListener("track", (e) => this.onTrack(/** @type {CustomEvent} */ (e).detail.stream));

@@ -43,6 +43,8 @@ const MAX_BUFFERED_BYTES = 16 * 1024;
  *   (session tokens expire; the orchestrator issues fresh ones)
  * @property {string} url WHEP endpoint
  * @property {string | null} token bearer token for it
+ * @property {import("./api.js").IceServer[]} [iceServers] the ICE servers the orchestrator
+ *   handed out with this token (TURN credentials expire, so they come fresh each time)
  */
 
 /**
@@ -56,10 +58,27 @@ const MAX_BUFFERED_BYTES = 16 * 1024;
  * @property {() => Promise<Endpoint>} endpoint
  * @property {boolean} drives whether this viewer sends input (creates `input`/`events`)
  * @property {"h264" | "vp8"} [codec]
- * @property {RTCIceServer[]} [iceServers] none by default: sites may be air-gapped, and
- *   an empty list stops browsers from contacting any public STUN server
+ * @property {RTCIceServer[]} [iceServers] used when the endpoint names none; none by
+ *   default: sites may be air-gapped, and an empty list stops browsers from contacting
+ *   any public STUN server
+ * @property {boolean} [relayOnly] W3C `iceTransportPolicy: "relay"`: media only through
+ *   TURN (support diagnostics: proves the TURN path works from where the user sits)
  * @property {() => Promise<SessionCheck>} [checkSession]
  */
+
+/**
+ * ICE gathering ended without one candidate. Without trickle ICE (aiortc answers once,
+ * FIELD-NOTES trap 6) such an offer can never connect, so it is not sent. Under the
+ * relay-only policy this means the TURN server refused or could not be reached.
+ */
+export class NoCandidatesError extends Error {
+  /** @param {string} detail */
+  constructor(detail) {
+    super(detail);
+    this.name = "NoCandidatesError";
+    this.detail = detail;
+  }
+}
 
 export class StreamConnection extends EventTarget {
   /** @param {StreamOptions} options */
@@ -161,6 +180,8 @@ export class StreamConnection extends EventTarget {
         return;
       } catch (error) {
         lastError = error;
+        // No candidate twice, the second time with fresh credentials: retrying cannot help.
+        if (error instanceof NoCandidatesError && attempt > 0) break;
         // 4xx other than "not ready yet" (409) and rate limits will not get better by retrying.
         const status = error instanceof WhepError ? error.status : 0;
         if (status >= 400 && status < 500 && status !== 409 && status !== 429 && status !== 408) break;
@@ -168,18 +189,15 @@ export class StreamConnection extends EventTarget {
     }
     if (generation !== this.generation) return;
     if (await this.sessionIsOver()) return;
-    const status = lastError instanceof WhepError ? lastError.status : 0;
-    await this.stop({
-      state: "failed",
-      problem: { kind: status >= 400 && status < 500 ? "rejected" : "lost", detail: String(lastError?.detail || lastError) },
-    });
+    await this.stop({ state: "failed", problem: { kind: problemKind(lastError, this.options), detail: String(lastError?.detail || lastError) } });
   }
 
   /** @param {number} generation */
   async connectOnce(generation) {
     this.setState(this.connections === 0 ? "connecting" : "reconnecting");
     const endpoint = await this.options.endpoint();
-    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers || [] });
+    const pc = new RTCPeerConnection(rtcConfiguration(endpoint, this.options));
+    const iceErrors = collectIceErrors(pc);
     const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
     preferCodec(transceiver, this.options.codec || "h264");
     lowestPlayoutDelay(transceiver.receiver);
@@ -204,7 +222,9 @@ export class StreamConnection extends EventTarget {
     const timeout = setTimeout(() => abort.abort(), OFFER_TIMEOUT_MS);
     let resource;
     try {
-      resource = await negotiate(pc, endpoint.url, endpoint.token, { signal: abort.signal });
+      resource = await negotiate(pc, endpoint.url, endpoint.token, {
+        signal: abort.signal, checkOffer: (offered) => requireCandidates(offered, iceErrors),
+      });
     } catch (error) {
       pc.close();
       throw abort.signal.aborted ? new WhepError(0, "the WHEP endpoint did not answer in time") : error;
@@ -319,6 +339,74 @@ export class StreamConnection extends EventTarget {
       this.checking = false;
     }
   }
+}
+
+/**
+ * The peer connection's configuration (W3C WebRTC §4.2.1): the endpoint's ICE servers
+ * (else the options'), and the relay-only policy when asked for. Null members are
+ * dropped: WebIDL would turn a null username into the string "null".
+ * @param {Endpoint} endpoint
+ * @param {StreamOptions} options
+ * @returns {RTCConfiguration}
+ */
+export function rtcConfiguration(endpoint, options) {
+  const servers = endpoint.iceServers ?? options.iceServers ?? [];
+  const iceServers = servers.map((server) => {
+    /** @type {RTCIceServer} */
+    const out = { urls: [...server.urls] };
+    if (server.username != null) out.username = server.username;
+    if (server.credential != null) out.credential = server.credential;
+    return out;
+  });
+  return { iceServers, iceTransportPolicy: options.relayOnly ? "relay" : "all" };
+}
+
+/**
+ * TURN and STUN errors seen while gathering (W3C WebRTC §4.8.2 RTCPeerConnectionIceErrorEvent:
+ * e.g. 401 when a TURN server refuses expired or wrong credentials), for the failure detail.
+ * @param {RTCPeerConnection} pc
+ * @returns {string[]}
+ */
+function collectIceErrors(pc) {
+  /** @type {string[]} */
+  const errors = [];
+  pc.addEventListener("icecandidateerror", (event) => {
+    const error = /** @type {RTCPeerConnectionIceErrorEvent} */ (event);
+    errors.push(`${error.url} answered ${error.errorCode} ${error.errorText}`.trim());
+  });
+  return errors;
+}
+
+/**
+ * Refuses an offer with no ICE candidate (see NoCandidatesError).
+ * @param {RTCPeerConnection} pc
+ * @param {string[]} iceErrors
+ */
+function requireCandidates(pc, iceErrors) {
+  if (/^a=candidate:/m.test(pc.localDescription?.sdp || "")) return;
+  const why = iceErrors.length ? `: ${[...new Set(iceErrors)].join("; ")}` : "";
+  throw new NoCandidatesError(`no ICE candidate was gathered${why}`);
+}
+
+/**
+ * What kind of failure ended the connection attempts, for the page's wording.
+ * @param {any} error
+ * @param {StreamOptions} options
+ * @returns {"no_media" | "lost" | "rejected" | "relay_refused"}
+ */
+export function problemKind(error, options) {
+  if (error instanceof NoCandidatesError) return options.relayOnly ? "relay_refused" : "no_media";
+  const status = error instanceof WhepError ? error.status : 0;
+  return status >= 400 && status < 500 ? "rejected" : "lost";
+}
+
+/**
+ * `?relay=1` on a page's address: force relay-only ICE, for support diagnostics.
+ * @param {string} search `location.search`
+ */
+export function relayRequested(search) {
+  const value = new URLSearchParams(search).get("relay");
+  return value === "1" || value === "true";
 }
 
 /**

@@ -69,13 +69,15 @@ export function preferCodec(transceiver, codec) {
  * @param {RTCPeerConnection} pc with its transceivers and data channels already added
  * @param {string} url the WHEP endpoint
  * @param {string | null} token bearer token for the endpoint
- * @param {{fetch?: typeof fetch, signal?: AbortSignal}} [options]
+ * @param {{fetch?: typeof fetch, signal?: AbortSignal, checkOffer?: (pc: RTCPeerConnection) => void}} [options]
+ *   `checkOffer` may refuse the gathered offer (by throwing) before anything is sent
  * @returns {Promise<string>} the absolute URL of the WHEP session resource (for DELETE)
  */
 export async function negotiate(pc, url, token, options = {}) {
   const doFetch = options.fetch || globalThis.fetch.bind(globalThis);
   await pc.setLocalDescription(await pc.createOffer());
   await iceGatheringComplete(pc);
+  if (options.checkOffer) options.checkOffer(pc);
   /** @type {Record<string, string>} */
   const headers = { "Content-Type": "application/sdp" };
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -143,7 +143,7 @@ export function describeApiError(error) {
 
 /**
  * The video connection itself (WebRTC) could not be made or was lost for good.
- * @param {"no_media" | "lost" | "rejected"} kind
+ * @param {"no_media" | "lost" | "rejected" | "relay_refused"} kind
  * @param {string | null} [detail]
  * @returns {Message}
  */
@@ -154,6 +154,15 @@ export function describeConnectionProblem(kind, detail = null) {
       advice:
         "This network may block the streaming traffic. Ask your IT team to allow WebRTC " +
         "(UDP) to the IX Stream servers, or to configure a relay (TURN) server.",
+      detail, retry: true,
+    };
+  }
+  if (kind === "relay_refused") {
+    return {
+      title: "The relay server gave this connection no route.",
+      advice:
+        "The TURN relay did not accept this session's credentials (they may have expired) " +
+        "or could not be reached. Open the session again; if it happens again, tell your IT team.",
       detail, retry: true,
     };
   }

@@ -23,7 +23,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{- define "ixstream.turnUris" -}}
 {{- $h := .Values.turn.publicHost -}}{{- $p := .Values.turn.port -}}
-{{- list (printf "turn:%s:%v?transport=udp" $h $p) (printf "turn:%s:%v?transport=tcp" $h $p) | toJson -}}
+{{- $uris := list (printf "turn:%s:%v?transport=udp" $h $p) (printf "turn:%s:%v?transport=tcp" $h $p) -}}
+{{- if .Values.turn.tls.enabled -}}
+{{- $uris = append $uris (printf "turns:%s:%v?transport=tcp" $h .Values.turn.tls.port) -}}
+{{- end -}}
+{{- $uris | toJson -}}
 {{- end -}}
 
 {{/* The claim a store (`library` or `records`) mounts: its existingClaim, or the one the

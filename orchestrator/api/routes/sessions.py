@@ -11,6 +11,7 @@ from orchestrator.api.context import AppContext
 from orchestrator.api.deps import Context, CurrentPrincipal, Service, public_base_url, require_roles
 from orchestrator.api.problems import problem_responses
 from orchestrator.api.schemas import (
+    IceServerOut,
     PoolStatus,
     SessionCreate,
     SessionList,
@@ -81,6 +82,8 @@ def present(
         whep_url=whep_url(request, context, session.id),
         token=issued.token if issued else None,
         token_expires_at=utc(issued.expires_at) if issued else None,
+        # ICE servers travel with the token: whoever may signal gets fresh credentials.
+        ice_servers=IceServerOut.listed(context.ice.servers_for(session.id)) if issued else [],
         transitions=[
             TransitionOut(state=t.target, at=utc(t.at) or created, reason=t.reason, detail=t.detail)
             for t in session.lifecycle.history
@@ -212,6 +215,7 @@ async def join_as_spectator(
         token=issued.token,
         expires_at=expires,
         whep_url=whep_url(request, context, session_id),
+        ice_servers=IceServerOut.listed(context.ice.servers_for(session_id)),
     )
 
 

@@ -69,11 +69,11 @@ from orchestrator.backends.kubernetes.status import (
     ready_since,
     unschedulable,
 )
-from orchestrator.backends.kubernetes.turn import ice_servers, ice_servers_env, turn_credential
 from orchestrator.backends.kubernetes.warm_index import WarmIndex
 from orchestrator.backends.log_tail import log_tail_detail
 from orchestrator.clock import Clock, SystemClock
 from orchestrator.errors import BackendError, ConfigurationError, StreamerStartError
+from orchestrator.ice.issuer import IceIssuer, ice_servers_env
 from orchestrator.sessions.states import FailureReason
 from orchestrator.tokens import control_headers
 
@@ -103,6 +103,7 @@ class KubernetesBackend(SessionBackend):
         clock: Clock | None = None,
         registry: CollectorRegistry | None = None,
         cors_origins: Sequence[str] = (),
+        ice: IceIssuer | None = None,
     ) -> None:
         if settings.streamer_key_seed is None:
             raise ConfigurationError(
@@ -110,6 +111,7 @@ class KubernetesBackend(SessionBackend):
             )
         self.settings = settings
         self._cors_origins = tuple(cors_origins)  # passed on to each pod (CORS)
+        self._ice = ice  # passed on to each pod: its own TURN credentials
         self._seed = settings.streamer_key_seed.get_secret_value()
         self.metrics = KubernetesMetrics(registry)
         self._clock = clock or SystemClock()
@@ -228,18 +230,8 @@ class KubernetesBackend(SessionBackend):
             log.warning("streamer.service_failed", streamer=pod["metadata"]["name"], error=str(exc))
 
     def _ice_servers(self, subject: str) -> str:
-        turn = None
-        if self.settings.turn_uris and self.settings.turn_secret is not None:
-            ttl = self.settings.turn_ttl_s
-            turn = turn_credential(
-                self.settings.turn_secret.get_secret_value(),
-                subject,
-                now=self._clock.now(),
-                ttl_s=ttl,
-            )
-        return ice_servers_env(
-            ice_servers(self.settings.ice_servers, self.settings.turn_uris, turn)
-        )
+        """The pod's ICE servers: none unless configured (no public STUN by default)."""
+        return ice_servers_env(self._ice.servers_for(subject) if self._ice is not None else [])
 
     async def wait_ready(self, streamer_id: str, timeout_s: float) -> Streamer:
         loop = asyncio.get_running_loop()

@@ -16,15 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from orchestrator.key_strength import GENERATE_HINT, MIN_SECRET_BYTES, key_weakness
 
-
-class IceServerSettings(BaseModel):
-    """A static STUN/TURN entry (W3C WebRTC §4.2.2 RTCIceServer)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
+#: Fields that moved to `IXS_ORCH_ICE__*` (orchestrator/ice/settings.py) when browsers got
+#: ICE servers too: one TURN configuration for both backends. Old name -> new name.
+MOVED_TO_ICE = {
+    "ice_servers": "IXS_ORCH_ICE__SERVERS",
+    "turn_uris": "IXS_ORCH_ICE__TURN_URIS",
+    "turn_secret": "IXS_ORCH_ICE__TURN_SECRET",
+    "turn_ttl_s": "IXS_ORCH_ICE__TURN_TTL_S",
+}
 
 
 class KubernetesSettings(BaseModel):
@@ -159,23 +158,6 @@ class KubernetesSettings(BaseModel):
         "public node IPs directly (clusters with public nodes, no TURN). One streamer "
         "per node and port.",
     )
-    ice_servers: list[IceServerSettings] = Field(
-        default_factory=list,
-        description="Static STUN/TURN servers for streamers. Empty by default: nothing "
-        "contacts a public STUN server (air-gapped sites).",
-    )
-    turn_uris: list[str] = Field(
-        default_factory=list,
-        description="TURN URIs (e.g. `turn:turn.example.org:3478?transport=udp`) that get "
-        "short-lived credentials from `turn_secret` (TURN REST API).",
-    )
-    turn_secret: SecretStr | None = Field(
-        None, description="coturn `static-auth-secret` shared with the TURN server."
-    )
-    turn_ttl_s: int = Field(
-        6 * 3600, ge=60, description="Lifetime of streamer TURN credentials, seconds."
-    )
-
     # --- claiming and starting
     claim_attempts: int = Field(
         8, ge=1, description="Pods tried per claim before giving up (409s and vanished pods)."
@@ -217,10 +199,19 @@ class KubernetesSettings(BaseModel):
             raise ValueError(f"IXS_ORCH_KUBERNETES__STREAMER_KEY_SEED {weakness}; {GENERATE_HINT}")
         return seed
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_moved_fields(cls, data: Any) -> Any:
+        moved = sorted(set(data) & MOVED_TO_ICE.keys()) if isinstance(data, dict) else []
+        if moved:
+            names = ", ".join(
+                f"IXS_ORCH_KUBERNETES__{old.upper()} is now {MOVED_TO_ICE[old]}" for old in moved
+            )
+            raise ValueError(f"ICE settings moved to the orchestrator's `ice` group: {names}")
+        return data
+
     @model_validator(mode="after")
-    def _check_turn(self) -> KubernetesSettings:
-        if self.turn_uris and self.turn_secret is None:
-            raise ValueError("turn_uris need turn_secret (the TURN REST API shared secret)")
+    def _check_consistency(self) -> KubernetesSettings:
         if self.pool_min > self.pool_max:
             raise ValueError("pool_min must not exceed pool_max")
         if self.host_network and self.signalling == "service":

@@ -21,6 +21,7 @@ from orchestrator.backends.log_tail import file_log_tail, log_tail_detail, read_
         ("IXS_STREAMER_JWT_SECRET key=\"k-123\" loaded", "k-123", "loaded"),
         ("{'api_key': 'abc987', 'host': 'h'}", "abc987", "'host': 'h'"),
         ("ice: {'username': 'u1', 'credential': 'pa55'}", "pa55", "'username': 'u1'"),
+        ('[{"urls":["turn:t"],"username":"9:s","credential":"q+/Z="}]', "q+/Z=", '"9:s"'),
     ],
 )  # fmt: skip
 def test_each_kind_of_secret_field_is_redacted_and_its_neighbours_kept(
