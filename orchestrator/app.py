@@ -27,12 +27,24 @@ from orchestrator.api.bodies import MAX_BODY_BYTES
 from orchestrator.api.context import AppContext
 from orchestrator.api.openapi import install_openapi
 from orchestrator.api.problems import Problem, install_problem_handlers
-from orchestrator.api.routes import health, instructor, me, scenarios, sessions, web, whep
+from orchestrator.api.routes import (
+    events,
+    health,
+    instructor,
+    me,
+    scenarios,
+    sessions,
+    web,
+    whep,
+)
 from orchestrator.api.security_headers import SecurityHeaders
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.factory import create_backend
 from orchestrator.clock import Clock, SystemClock
+from orchestrator.feed.hub import EventFeed, FeedLimits
+from orchestrator.feed.publisher import SessionPublisher
+from orchestrator.feed.wire import epoch_of
 from orchestrator.metrics import OrchestratorMetrics
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.scenarios.library import ScenarioLibrary
@@ -62,6 +74,13 @@ def scenario_catalogue(settings: OrchestratorSettings) -> ScenarioCatalogue:
     return ScenarioCatalogue(settings.scenes_dir, ScenarioLibrary(settings.scenario_dir, scenes))
 
 
+def feed_limits(settings: OrchestratorSettings) -> FeedLimits:
+    return FeedLimits(
+        ring_size=settings.feed_ring_size,
+        streams_per_principal=settings.feed_streams_per_principal,
+    )
+
+
 def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. `clock` defaults to the system's."""
 
@@ -74,6 +93,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
         streamers = create_backend(settings, the_clock, metrics, warm_profile)
         await streamers.backend.open()
         audit = AuditLog(settings.audit_path, the_clock)
+        feed = SessionPublisher(EventFeed(epoch_of(the_clock.now()), feed_limits(settings)))
         service = SessionService(
             settings=settings,
             backend=streamers.backend,
@@ -83,7 +103,11 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
             metrics=metrics,
             clock=the_clock,
             catalogue=catalogue,
+            announce=feed.session_changed,
+            scenario_log=feed.scenario_logged,
         )
+        feed.bind(events.session_view(service), events.queue_positions(service))
+        app.state.feed = feed.feed  # `ixstream up` ends streams when asked to stop
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
         try:
             await service.start()
@@ -95,6 +119,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
                 registry=metrics.registry,
                 proxy=proxy,
                 audit=audit,
+                feed=feed,
             )
             log.info(
                 "orchestrator.started",
@@ -106,6 +131,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
             yield
         finally:
             log.info("orchestrator.stopping", policy=settings.shutdown_policy)
+            feed.feed.close()
             await service.stop()
             await proxy.aclose()
             await streamers.backend.close()
@@ -131,6 +157,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
     app.include_router(scenarios.router)
     app.include_router(me.router)
     app.include_router(whep.router)
+    app.include_router(events.router)
     web.mount_web_client(app, settings.web_root)
     return app
 

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
+from orchestrator.feed.publisher import SessionPublisher
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
 
@@ -25,3 +26,5 @@ class AppContext:
     proxy: httpx.AsyncClient
     #: Where routes record actions that are not the session service's (scenario uploads).
     audit: AuditLog
+    #: The live feed (`GET /v1/events`) and what publishes session changes to it.
+    feed: SessionPublisher

@@ -16,6 +16,7 @@ A failed pull or recording fetch never fails a session: it is logged and counted
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -93,8 +94,11 @@ class ScenarioLink:
         audit: AuditLog,
         metrics: OrchestratorMetrics,
         clock: Clock,
+        on_log: Callable[[Session, list[dict[str, Any]]], None] = lambda *_: None,
     ) -> None:
+        """`on_log` is told of each pull's new log entries (the live feed)."""
         self._settings = settings
+        self._on_log = on_log
         self._catalogue = catalogue
         self._audit = audit
         self._metrics = metrics
@@ -155,7 +159,8 @@ class ScenarioLink:
                 target = ControlTarget.of(session.id, session.streamer)
                 for _ in range(MAX_PAGES_PER_PULL):
                     page = await self.control.log(target, self.aar.cursor(session.id))
-                    self.aar.append(session.id, page.entries)
+                    if new := self.aar.append(session.id, page.entries):
+                        self._on_log(session, list(page.entries[-new:]))
                     if len(page.entries) < LOG_PAGE:
                         break
             except (OrchestratorError, OSError) as exc:

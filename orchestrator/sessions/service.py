@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -83,8 +84,13 @@ class SessionService:
         metrics: OrchestratorMetrics,
         clock: Clock,
         catalogue: ScenarioCatalogue,
+        announce: Callable[[Session], None] = lambda _: None,
+        scenario_log: Callable[[Session, list[dict[str, Any]]], None] = lambda *_: None,
     ) -> None:
+        """`announce` is told of every change a page shows, `scenario_log` of a running
+        scenario's new log entries (both: the live feed)."""
         self._settings = settings
+        self._announce = announce
         self._backend = backend
         self._journal = journal
         self._audit = audit
@@ -103,7 +109,12 @@ class SessionService:
         self._serving = False
         self._mirror = StateMirror(backend, self._tasks)
         self._transitions = Transitions(
-            journal=journal, metrics=metrics, clock=clock, mirror=self._mirror, wake=self._wake.set
+            journal=journal,
+            metrics=metrics,
+            clock=clock,
+            mirror=self._mirror,
+            wake=self._wake.set,
+            announce=announce,
         )
         self._reaper = Reaper(backend=backend, pool=pool, sessions=self.sessions, audit=audit)
         self._rules = ObservationRules.of(settings)
@@ -114,7 +125,12 @@ class SessionService:
         metrics.track_state(self.snapshot)
         #: Scenario documents, instructor commands, after-action logs and recordings.
         self.link = ScenarioLink(
-            settings=settings, catalogue=catalogue, audit=audit, metrics=metrics, clock=clock
+            settings=settings,
+            catalogue=catalogue,
+            audit=audit,
+            metrics=metrics,
+            clock=clock,
+            on_log=scenario_log,
         )
 
     def default_spec(self) -> SessionSpec:
@@ -239,6 +255,7 @@ class SessionService:
         else:
             position = self.admission.enqueue(session)
             log.info("session.queued", session=session.id, position=position)
+            self._announce(session)  # the live feed: queued, with its position
         return session
 
     async def _begin(self, session: Session) -> None:
@@ -470,7 +487,7 @@ class SessionService:
     def _record(self, session: Session, report: Report) -> None:
         """The measurements a status poll brought, and `active` once someone connected."""
         session.failed_polls = 0
-        session.viewers = report.viewers
+        viewers_changed, session.viewers = session.viewers != report.viewers, report.viewers
         session.measured_fps = report.measured_fps
         session.frame_sample = report.frame_sample
         session.frames_sent = report.frames_sent
@@ -485,6 +502,8 @@ class SessionService:
             self._transitions.advance(session, S.ACTIVE, "viewer_connected")
         if report.scenario_over_at is not None:
             session.scenario_over_at = report.scenario_over_at
+        if viewers_changed and not report.activate:
+            self._announce(session)
 
     # --- recovery after a restart (what is matched with what: `recovery.py`) ----
 

@@ -2,7 +2,8 @@
 
 A transition is checked by the state machine (`machine.py`), then counted, logged and
 journalled (a terminal one removes the session from the journal and counts its reason),
-mirrored onto the session's streamer for other replicas (`mirror.py`), and announced:
+mirrored onto the session's streamer for other replicas (`mirror.py`), published to
+the live feed (`announce`), and announced:
 waiters for a `starting` session's outcome are released, and the service's reconcile
 loop wakes to hand freed capacity on.
 """
@@ -32,12 +33,14 @@ class Transitions:
         clock: Clock,
         mirror: StateMirror,
         wake: Callable[[], None],
+        announce: Callable[[Session], None] = lambda _: None,
     ) -> None:
         self._journal = journal
         self._metrics = metrics
         self._clock = clock
         self._mirror = mirror
         self._wake = wake
+        self._announce = announce
 
     def advance(
         self,
@@ -68,4 +71,5 @@ class Transitions:
         if target is not SessionState.STARTING:
             session.settled.set()
         self._mirror.write(session)
+        self._announce(session)  # the live feed (orchestrator/feed/)
         self._wake()

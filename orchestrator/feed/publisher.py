@@ -1,0 +1,68 @@
+"""Session changes → feed events: the one method the session service calls.
+
+Every transition (and a new session) publishes a `session` event carrying the
+session as `GET /v1/sessions/{id}` shows it (the `render` function the API edge
+supplies, so the two cannot drift), without its owner's signalling token, which a
+page fetches with `GET` when it needs one. Queue positions move when a session ahead
+leaves the queue; each move is a `session` event for the session that moved. An
+instructor's command publishes the scenario's new snapshot (`scenario`), and each pull
+of a scenario's log its new entries (`scenario-log`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from orchestrator.feed.hub import EventFeed
+from orchestrator.sessions.models import Session
+
+SESSION_EVENT = "session"
+SCENARIO_EVENT = "scenario"
+SCENARIO_LOG_EVENT = "scenario-log"
+
+Render = Callable[[Session], dict[str, Any]]
+#: The queued sessions with their positions.
+Queued = Callable[[], Iterable[tuple[Session, int | None]]]
+
+
+class SessionPublisher:
+    def __init__(self, feed: EventFeed) -> None:
+        self.feed = feed
+        self._render: Render | None = None
+        self._queued: Queued = lambda: ()
+        self._positions: dict[str, int | None] = {}
+
+    def bind(self, render: Render, queued: Queued) -> None:
+        """How sessions look (the API's view) and where the queue stands; until bound
+        (the service is being built and recovered) nothing is published."""
+        self._render = render
+        self._queued = queued
+
+    def session_changed(self, session: Session) -> None:
+        """Publish `session`, then every queued session whose position moved."""
+        if self._render is None:
+            return
+        self._publish(session)
+        for waiting, position in self._queued():
+            if waiting is not session and self._positions.get(waiting.id) != position:
+                self._publish(waiting)
+        if session.state.value in ("ended", "failed"):
+            self._positions.pop(session.id, None)
+
+    def scenario_changed(self, session: Session, snapshot: dict[str, Any]) -> None:
+        """A scenario's new state (after an instructor's command): the console shows it."""
+        self.feed.publish(SCENARIO_EVENT, {"session_id": session.id, **snapshot}, session)
+
+    def scenario_logged(self, session: Session, entries: list[dict[str, Any]]) -> None:
+        """New after-action log entries (a trigger fired, the trainee started, a
+        caption...): what happened in the scene, which the console shows."""
+        self.feed.publish(
+            SCENARIO_LOG_EVENT, {"session_id": session.id, "entries": entries}, session
+        )
+
+    def _publish(self, session: Session) -> None:
+        assert self._render is not None
+        data = self._render(session)
+        self._positions[session.id] = data.get("queue_position")
+        self.feed.publish(SESSION_EVENT, data, session)
