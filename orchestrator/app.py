@@ -105,8 +105,13 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
             catalogue=catalogue,
             announce=feed.session_changed,
             scenario_log=feed.scenario_logged,
+            pool_checked=feed.pool_checked,
         )
-        feed.bind(events.session_view(service), events.queue_positions(service))
+        feed.bind(
+            events.session_view(service),
+            events.queue_positions(service),
+            events.pool_view(service),
+        )
         app.state.feed = feed.feed  # `ixstream up` ends streams when asked to stop
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
         try:

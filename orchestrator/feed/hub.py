@@ -8,7 +8,8 @@ queue is full has fallen too far behind: it is told to `reset` (re-fetch a snaps
 instead of being fed an unbounded backlog.
 
 Who sees what is `orchestrator.sessions.access.can_see`, the rule `GET /v1/sessions`
-applies: operators and instructors every session, a trainee their own.
+applies: operators and instructors every session, a trainee their own; the warm
+pool's figures only operators, as `GET /v1/pool`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Literal
 from orchestrator.errors import TooManyStreamsError
 from orchestrator.feed.ring import EventRing, FeedEvent
 from orchestrator.feed.wire import EventId
-from orchestrator.identity import Principal
+from orchestrator.identity import Principal, Role
 from orchestrator.sessions import access
 from orchestrator.sessions.models import Session
 
@@ -74,7 +75,9 @@ class EventFeed:
     def last_id(self) -> EventId | None:
         return EventId(self._epoch, self._seq) if self._seq else None
 
-    def publish(self, kind: str, data: dict[str, Any], audience: Session | None = None) -> None:
+    def publish(
+        self, kind: str, data: dict[str, Any], audience: Session | Role | None = None
+    ) -> None:
         """Number, keep and hand out one event (never blocks, never raises on a slow page)."""
         if self._closed:
             return
@@ -126,6 +129,8 @@ class EventFeed:
 
 def may_see(principal: Principal, event: FeedEvent) -> bool:
     audience = event.audience
+    if isinstance(audience, Role):  # what only that role may read (`/v1/pool`: operators)
+        return principal.role is audience
     return audience is None or access.can_see(principal, audience)
 
 

@@ -6,7 +6,8 @@ supplies, so the two cannot drift), without its owner's signalling token, which 
 page fetches with `GET` when it needs one. Queue positions move when a session ahead
 leaves the queue; each move is a `session` event for the session that moved. An
 instructor's command publishes the scenario's new snapshot (`scenario`), and each pull
-of a scenario's log its new entries (`scenario-log`).
+of a scenario's log its new entries (`scenario-log`). The warm pool's figures are a
+`pool` event for operators whenever the reconcile loop finds them changed.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from orchestrator.feed.hub import EventFeed
+from orchestrator.identity import Role
 from orchestrator.sessions.models import Session
 
 SESSION_EVENT = "session"
 SCENARIO_EVENT = "scenario"
 SCENARIO_LOG_EVENT = "scenario-log"
+POOL_EVENT = "pool"
 
 Render = Callable[[Session], dict[str, Any]]
 #: The queued sessions with their positions.
@@ -32,12 +35,25 @@ class SessionPublisher:
         self._render: Render | None = None
         self._queued: Queued = lambda: ()
         self._positions: dict[str, int | None] = {}
+        self._pool: Callable[[], dict[str, Any]] = dict
+        self._last_pool: dict[str, Any] | None = None
 
-    def bind(self, render: Render, queued: Queued) -> None:
-        """How sessions look (the API's view) and where the queue stands; until bound
-        (the service is being built and recovered) nothing is published."""
+    def bind(self, render: Render, queued: Queued, pool: Callable[[], dict[str, Any]]) -> None:
+        """How sessions and the pool look (the API's views) and where the queue stands;
+        until bound (the service is being built) nothing is published."""
         self._render = render
         self._queued = queued
+        self._pool = pool
+
+    def pool_checked(self) -> None:
+        """The warm pool may have moved (the reconcile loop ran): publish its figures if
+        they changed, to operators only, as `GET /v1/pool` is."""
+        if self._render is None:
+            return
+        figures = self._pool()
+        if figures != self._last_pool:
+            self._last_pool = figures
+            self.feed.publish(POOL_EVENT, figures, Role.OPERATOR)
 
     def session_changed(self, session: Session) -> None:
         """Publish `session`, then every queued session whose position moved."""

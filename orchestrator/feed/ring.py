@@ -19,7 +19,8 @@ from orchestrator.feed.wire import EventId
 @dataclass(frozen=True, slots=True)
 class FeedEvent:
     """One change, with who may see it: `audience` is the object the access rules
-    judge (a session), or None for what every caller may see."""
+    judge (a session), the one role that may (the pool: operators), or None for what
+    every caller may see."""
 
     id: EventId
     kind: str

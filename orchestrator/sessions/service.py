@@ -86,9 +86,12 @@ class SessionService:
         catalogue: ScenarioCatalogue,
         announce: Callable[[Session], None] = lambda _: None,
         scenario_log: Callable[[Session, list[dict[str, Any]]], None] = lambda *_: None,
+        pool_checked: Callable[[], None] = lambda: None,
     ) -> None:
         """`announce` is told of every change a page shows, `scenario_log` of a running
-        scenario's new log entries (both: the live feed)."""
+        scenario's new log entries, `pool_checked` after each look at the warm pool
+        (all three: the live feed)."""
+        self._pool_checked = pool_checked
         self._settings = settings
         self._announce = announce
         self._backend = backend
@@ -432,6 +435,7 @@ class SessionService:
                     await self.poll_streamers()
                 await self.dispatch()
                 self.sessions.sweep(self._clock.now() - self._settings.ended_retention_s)
+                self._pool_checked()  # the live feed
             except Exception:
                 log.exception("reconcile.failed")
             with contextlib.suppress(TimeoutError):

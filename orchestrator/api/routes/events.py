@@ -17,7 +17,7 @@ when the app stops.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from orchestrator.api.context import AppContext
 from orchestrator.api.deps import Context, CurrentPrincipal, public_base_url
 from orchestrator.api.problems import problem_responses
-from orchestrator.api.routes.sessions import session_out
+from orchestrator.api.routes.sessions import pool_out, session_out
 from orchestrator.feed.hub import EventFeed, Subscription
 from orchestrator.feed.publisher import SESSION_EVENT, Queued, Render
 from orchestrator.feed.ring import FeedEvent
@@ -132,3 +132,8 @@ def queue_positions(service: SessionService) -> Queued:
         return [(s, service.admission.position(s.id)) for s in queued]
 
     return positions
+
+
+def pool_view(service: SessionService) -> Callable[[], dict[str, Any]]:
+    """The feed's `pool` event: `GET /v1/pool`'s body."""
+    return lambda: pool_out(service).model_dump(mode="json")

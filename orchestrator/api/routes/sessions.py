@@ -233,6 +233,11 @@ async def join_as_spectator(
 async def pool_status(service: Service) -> PoolStatus:
     """The warm pool and capacity, for operators (on Kubernetes the pool is the
     cluster-wide fleet's, shared by every replica; capacity is this replica's)."""
+    return pool_out(service)
+
+
+def pool_out(service: SessionService) -> PoolStatus:
+    """The pool as `GET /v1/pool` shows it (also the live feed's `pool` event)."""
     figures = service.pool.figures()
     return PoolStatus(
         desired=figures.desired,

@@ -60,6 +60,8 @@ class EventReader:
     lines: AsyncIterator[str]
     retry_ms: int | None = None
     comments: list[str] = field(default_factory=list)
+    #: The type of every event read so far, in order.
+    kinds: list[str] = field(default_factory=list)
 
     async def next(self, timeout_s: float = 30) -> Event:
         async with asyncio.timeout(timeout_s):
@@ -70,6 +72,7 @@ class EventReader:
         async for line in self.lines:
             if line == "":
                 if data:
+                    self.kinds.append(kind)
                     return Event(kind, event_id, json.loads("\n".join(data)))
                 continue
             name, _, value = line.partition(":")
