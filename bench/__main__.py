@@ -14,7 +14,7 @@ from typing import Any
 
 from ixstream.logs import configure_logging
 
-SUITES = ("render", "encode", "stream", "scenario", "orchestrator", "kubernetes")
+SUITES = ("render", "encode", "stream", "scenario", "orchestrator", "kubernetes", "feed")
 
 
 def main(selected: list[str]) -> int:

@@ -223,8 +223,10 @@ async function refusal(response) {
 }
 
 /**
- * Keeps a list of sessions current from `session` events (insert or replace by id).
- * @template {{id: string}} T
+ * Keeps a list of sessions current from `session` events (insert or replace by id). An
+ * event older than what the list holds (`updated_at`: a snapshot fetched after it was
+ * sent) is ignored.
+ * @template {{id: string, updated_at?: string}} T
  * @param {T[]} list
  * @param {T} session
  * @returns {T[]}
@@ -232,6 +234,8 @@ async function refusal(response) {
 export function upsert(list, session) {
   const at = list.findIndex((s) => s.id === session.id);
   if (at < 0) return [...list, session];
+  const held = list[at].updated_at;
+  if (held && session.updated_at && Date.parse(session.updated_at) < Date.parse(held)) return list;
   const copy = list.slice();
   copy[at] = session;
   return copy;

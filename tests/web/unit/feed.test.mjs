@@ -45,6 +45,12 @@ describe("upsert", () => {
     assert.equal(upsert(list, { id: "b", state: "pending" }).length, 2);
     assert.equal(list[0].state, "ready");
   });
+
+  it("keeps a newer session than the event it is sent", () => {
+    const list = [{ id: "a", state: "ready", updated_at: "2026-01-01T10:00:02Z" }];
+    assert.equal(upsert(list, { id: "a", state: "starting", updated_at: "2026-01-01T10:00:01Z" }), list);
+    assert.equal(upsert(list, { id: "a", state: "active", updated_at: "2026-01-01T10:00:02Z" })[0].state, "active");
+  });
 });
 
 /** A server that answers each connection with the next scripted behaviour. */
