@@ -6,6 +6,7 @@ per-caller cap, heartbeats, and streams ending when the server stops."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from orchestrator.identity import Role
-from tests.orchestrator.conftest import api_token, settings_for, streamer_pids
+from tests.orchestrator.conftest import UpProcess, api_token, settings_for, streamer_pids
 from tests.orchestrator.feed.served import Served, served, stream
 from tests.waiting import eventually
 
@@ -189,3 +190,18 @@ async def test_stopping_the_server_ends_open_streams_and_leaves_nothing_running(
     assert app.app.state.feed.open_streams == 0
     assert {t for t in asyncio.all_tasks() if not t.done()} - before <= {asyncio.current_task()}
     assert streamer_pids(tmp_path / "state") == []
+
+
+async def test_ixstream_up_stops_promptly_on_sigterm_with_a_stream_open(
+    orchestrator_up: Callable[..., UpProcess],
+) -> None:
+    """uvicorn waits for open responses before shutting down: without the feed closing
+    its streams first, SIGTERM would hang on every open page."""
+    up = orchestrator_up(pool=0)
+    async with stream(up.base_url, api_token("olga", Role.OPERATOR)) as events:
+        await events.next()
+        up.proc.send_signal(signal.SIGTERM)
+        with pytest.raises(EOFError):
+            await events.until("never sent", timeout_s=20)
+    # uvicorn re-raises the signal it caught once shut down: -SIGTERM is a clean stop.
+    assert await asyncio.to_thread(up.proc.wait, 20) in (0, -signal.SIGTERM)
