@@ -8,16 +8,26 @@ leaves the queue; each move is a `session` event for the session that moved. An
 instructor's command publishes the scenario's new snapshot (`scenario`), and each pull
 of a scenario's log its new entries (`scenario-log`). The warm pool's figures are a
 `pool` event for operators whenever the reconcile loop finds them changed.
+
+Publishing is a side effect of the lifecycle, never a part of it: an error in making
+an event is logged and the event dropped, so a page may miss a change (and catch up on
+its next snapshot) but a session never fails to move because of the feed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import structlog
 
 from orchestrator.feed.hub import EventFeed
 from orchestrator.identity import Role
 from orchestrator.sessions.models import Session
+from orchestrator.sessions.states import TERMINAL_STATES
+
+log = structlog.get_logger("orchestrator.feed")
 
 SESSION_EVENT = "session"
 SCENARIO_EVENT = "scenario"
@@ -50,35 +60,47 @@ class SessionPublisher:
         they changed, to operators only, as `GET /v1/pool` is."""
         if self._render is None:
             return
-        figures = self._pool()
-        if figures != self._last_pool:
-            self._last_pool = figures
-            self.feed.publish(POOL_EVENT, figures, Role.OPERATOR)
+        with _contained("pool"):
+            figures = self._pool()
+            if figures != self._last_pool:
+                self._last_pool = figures
+                self.feed.publish(POOL_EVENT, figures, Role.OPERATOR)
 
     def session_changed(self, session: Session) -> None:
         """Publish `session`, then every queued session whose position moved."""
         if self._render is None:
             return
-        self._publish(session)
-        for waiting, position in self._queued():
-            if waiting is not session and self._positions.get(waiting.id) != position:
-                self._publish(waiting)
-        if session.state.value in ("ended", "failed"):
-            self._positions.pop(session.id, None)
+        with _contained("session"):
+            self._publish(session)
+            for waiting, position in self._queued():
+                if waiting is not session and self._positions.get(waiting.id) != position:
+                    self._publish(waiting)
+            if session.state in TERMINAL_STATES:
+                self._positions.pop(session.id, None)
 
     def scenario_changed(self, session: Session, snapshot: dict[str, Any]) -> None:
         """A scenario's new state (after an instructor's command): the console shows it."""
-        self.feed.publish(SCENARIO_EVENT, {"session_id": session.id, **snapshot}, session)
+        with _contained("scenario"):
+            self.feed.publish(SCENARIO_EVENT, {"session_id": session.id, **snapshot}, session)
 
     def scenario_logged(self, session: Session, entries: list[dict[str, Any]]) -> None:
         """New after-action log entries (a trigger fired, the trainee started, a
         caption...): what happened in the scene, which the console shows."""
-        self.feed.publish(
-            SCENARIO_LOG_EVENT, {"session_id": session.id, "entries": entries}, session
-        )
+        with _contained("scenario-log"):
+            data = {"session_id": session.id, "entries": entries}
+            self.feed.publish(SCENARIO_LOG_EVENT, data, session)
 
     def _publish(self, session: Session) -> None:
         assert self._render is not None
         data = self._render(session)
         self._positions[session.id] = data.get("queue_position")
         self.feed.publish(SESSION_EVENT, data, session)
+
+
+@contextmanager
+def _contained(kind: str) -> Iterator[None]:
+    """Log and drop an event that could not be made (see the module's docstring)."""
+    try:
+        yield
+    except Exception:
+        log.exception("feed.publish_failed", kind=kind)
