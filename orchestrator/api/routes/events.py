@@ -11,20 +11,25 @@ carries `session` and `scenario` events, each with an `id`. A client that lost t
 stream reconnects with `Last-Event-ID` and gets what it missed; when that id has left
 the ring (or is another run's), it gets `reset` and re-fetches its snapshot. Comment
 lines every `feed_heartbeat_s` keep idle streams open through proxies. The stream ends
-when the app stops.
+when the app stops, and when the caller's token expires (RFC 6750 §3.1: an expired token
+no longer grants access, and a stream must not outlive it); the client's reconnection
+then gets the 401 it needs to sign in again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+import jwt
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
 from orchestrator.api.context import AppContext
-from orchestrator.api.deps import Context, CurrentPrincipal, public_base_url
+from orchestrator.api.deps import Context, CurrentPrincipal, bearer, public_base_url
 from orchestrator.api.problems import problem_responses
 from orchestrator.api.routes.sessions import pool_out, session_out
 from orchestrator.feed.hub import EventFeed, Subscription
@@ -66,6 +71,7 @@ async def events(
     principal: CurrentPrincipal,
     context: Context,
     request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     last_event_id: Annotated[
         str | None,
         Header(description="The id of the last event received, to resume after it."),
@@ -77,15 +83,29 @@ async def events(
     last = parse_id(last_event_id) if last_event_id else None
     sub = feed.subscribe(principal)  # before the replay: nothing published in between
     missed = feed.replay(principal, last) if last is not None else []
-    stream = _stream(context, sub, missed, public_base_url(request, context))
+    until = _expiry(credentials)
+    stream = _stream(context, sub, missed, public_base_url(request, context), until)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type=EVENT_STREAM, headers=headers)
 
 
+def _expiry(credentials: HTTPAuthorizationCredentials | None) -> float:
+    """When the caller's token expires (epoch seconds). The token was verified by
+    `CurrentPrincipal` already; this only reads its `exp`, which verification required."""
+    assert credentials is not None
+    claims = jwt.decode(credentials.credentials, options={"verify_signature": False})
+    return float(claims["exp"])
+
+
 async def _stream(
-    context: AppContext, sub: Subscription, missed: list[FeedEvent] | None, base: str
+    context: AppContext,
+    sub: Subscription,
+    missed: list[FeedEvent] | None,
+    base: str,
+    until: float,
 ) -> AsyncIterator[bytes]:
-    """`missed`: what to replay first, or None when the caller's id cannot be resumed."""
+    """`missed`: what to replay first, or None when the caller's id cannot be resumed;
+    `until`: when the caller's token expires, and the stream with it."""
     feed, settings = context.feed.feed, context.settings
     try:
         yield encode_retry(settings.feed_retry_ms)
@@ -94,12 +114,13 @@ async def _stream(
             yield _reset(feed, "the last event id is no longer kept; fetch a fresh snapshot")
         for event in missed or ():
             yield _encode(event, base)
-        while True:
+        while (left := until - time.time()) > 0:
             try:
-                async with asyncio.timeout(settings.feed_heartbeat_s):
+                async with asyncio.timeout(min(settings.feed_heartbeat_s, left)):
                     item = await sub.next()
             except TimeoutError:
-                yield encode_comment("heartbeat")
+                if time.time() < until:
+                    yield encode_comment("heartbeat")
                 continue
             if item == "closed":
                 return

@@ -176,6 +176,20 @@ async def test_an_idle_stream_gets_heartbeats(serve: Serve) -> None:
         assert "heartbeat" in events.comments
 
 
+async def test_a_stream_ends_when_its_token_expires_and_cannot_be_reopened_with_it(
+    api: tuple[Served, httpx.AsyncClient],
+) -> None:
+    app, client = api
+    short = api_token("alice", ttl_s=2)
+    async with stream(app.base_url, short) as events:
+        await events.next()
+        with pytest.raises(EOFError):  # at the expiry, not at the next heartbeat (15 s)
+            await events.until("never sent", timeout_s=10)
+    again = await client.get("/v1/events", headers={"Authorization": f"Bearer {short}"})
+    assert again.status_code == 401
+    assert "expired" in again.json()["detail"]
+
+
 async def test_stopping_the_server_ends_open_streams_and_leaves_nothing_running(
     serve: Serve, tmp_path: Path
 ) -> None:
