@@ -33,6 +33,8 @@ SESSION_EVENT = "session"
 SCENARIO_EVENT = "scenario"
 SCENARIO_LOG_EVENT = "scenario-log"
 POOL_EVENT = "pool"
+#: Every event type the stream carries (`ready` and `reset` are the route's own).
+EVENT_TYPES = ("ready", SESSION_EVENT, POOL_EVENT, SCENARIO_EVENT, SCENARIO_LOG_EVENT, "reset")
 
 Render = Callable[[Session], dict[str, Any]]
 #: The queued sessions with their positions.

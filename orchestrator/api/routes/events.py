@@ -33,9 +33,9 @@ from orchestrator.api.deps import Context, CurrentPrincipal, bearer, public_base
 from orchestrator.api.problems import problem_responses
 from orchestrator.api.routes.sessions import pool_out, session_out
 from orchestrator.feed.hub import EventFeed, Subscription
-from orchestrator.feed.publisher import SESSION_EVENT, Queued, Render
+from orchestrator.feed.publisher import EVENT_TYPES, SESSION_EVENT, Queued, Render
 from orchestrator.feed.ring import FeedEvent
-from orchestrator.feed.wire import encode_comment, encode_event, encode_retry, parse_id
+from orchestrator.feed.wire import EVENT_ID, encode_comment, encode_event, encode_retry, parse_id
 from orchestrator.sessions.models import Session
 from orchestrator.sessions.service import SessionService
 from orchestrator.sessions.states import SessionState
@@ -43,6 +43,16 @@ from orchestrator.sessions.states import SessionState
 router = APIRouter(prefix="/v1", tags=["events"], responses=problem_responses(401, 403))
 
 EVENT_STREAM = "text/event-stream"
+#: One event of the stream, by its fields (§9.2.6), for the OpenAPI document.
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": [*EVENT_TYPES]},
+        "data": {"type": "string", "description": "A JSON document."},
+        "id": {"type": "string", "pattern": EVENT_ID.pattern},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 
 
 def session_view(service: SessionService) -> Render:
@@ -61,8 +71,9 @@ def session_view(service: SessionService) -> Render:
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "Server-sent events: `ready`, `session`, `scenario`, `reset`.",
-            "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+            "description": "Server-sent events (WHATWG HTML §9.2), each described here "
+            "by its fields; `data` is JSON (docs/orchestrator.md, Live feed).",
+            "content": {EVENT_STREAM: {"schema": EVENT_SCHEMA}},
         },
         **problem_responses(400, 429),
     },
