@@ -14,7 +14,16 @@ from typing import Any
 
 from ixstream.logs import configure_logging
 
-SUITES = ("render", "encode", "stream", "scenario", "orchestrator", "kubernetes", "learning")
+SUITES = (
+    "render",
+    "encode",
+    "stream",
+    "scenario",
+    "orchestrator",
+    "kubernetes",
+    "learning",
+    "feed",
+)
 
 
 def main(selected: list[str]) -> int:

@@ -29,6 +29,7 @@ from orchestrator.api.openapi import install_openapi
 from orchestrator.api.problems import Problem, install_problem_handlers
 from orchestrator.api.routes import (
     auth_config,
+    events,
     health,
     instructor,
     me,
@@ -42,6 +43,9 @@ from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.factory import create_backend
 from orchestrator.clock import Clock, SystemClock
+from orchestrator.feed.hub import EventFeed, FeedLimits
+from orchestrator.feed.publisher import SessionPublisher
+from orchestrator.feed.wire import epoch_of
 from orchestrator.ice.issuer import IceIssuer
 from orchestrator.learning.records import LearningRecords
 from orchestrator.metrics import OrchestratorMetrics
@@ -73,6 +77,13 @@ def scenario_catalogue(settings: OrchestratorSettings) -> ScenarioCatalogue:
     return ScenarioCatalogue(settings.scenes_dir, ScenarioLibrary(settings.scenario_dir, scenes))
 
 
+def feed_limits(settings: OrchestratorSettings) -> FeedLimits:
+    return FeedLimits(
+        ring_size=settings.feed_ring_size,
+        streams_per_principal=settings.feed_streams_per_principal,
+    )
+
+
 def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app. `clock` defaults to the system's."""
 
@@ -86,6 +97,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
         await streamers.backend.open()
         audit = AuditLog(settings.audit_path, the_clock)
         learning = LearningRecords(settings.learning, settings.state_dir, the_clock, metrics)
+        feed = SessionPublisher(EventFeed(epoch_of(the_clock.now()), feed_limits(settings)))
         service = SessionService(
             settings=settings,
             backend=streamers.backend,
@@ -96,7 +108,16 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
             clock=the_clock,
             catalogue=catalogue,
             learning=learning.recorder,
+            announce=feed.session_changed,
+            scenario_log=feed.scenario_logged,
+            pool_checked=feed.pool_checked,
         )
+        feed.bind(
+            events.session_view(service),
+            events.queue_positions(service),
+            events.pool_view(service),
+        )
+        app.state.feed = feed.feed  # `ixstream up` ends streams when asked to stop
         proxy = httpx.AsyncClient(trust_env=False, timeout=settings.whep_timeout_s)
         try:
             await learning.start()
@@ -110,6 +131,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
                 proxy=proxy,
                 audit=audit,
                 ice=IceIssuer(settings.ice, the_clock),
+                feed=feed,
             )
             log.info(
                 "orchestrator.started",
@@ -121,6 +143,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
             yield
         finally:
             log.info("orchestrator.stopping", policy=settings.shutdown_policy)
+            feed.feed.close()
             await service.stop()
             await learning.close()
             await proxy.aclose()
@@ -148,6 +171,7 @@ def create_app(settings: OrchestratorSettings, *, clock: Clock | None = None) ->
     app.include_router(me.router)
     app.include_router(auth_config.router)
     app.include_router(whep.router)
+    app.include_router(events.router)
     web.mount_web_client(app, settings.web_root)
     return app
 

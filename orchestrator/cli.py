@@ -45,6 +45,7 @@ def up(
 
     from ixstream.logs import configure_logging
     from orchestrator.app import create_app
+    from orchestrator.feed.server import FeedAwareServer
     from orchestrator.settings import OrchestratorSettings
 
     overrides: dict[str, Any] = {"port": port, "host": host}
@@ -66,7 +67,7 @@ def up(
         raise typer.Exit(2) from None
     configure_logging(json_lines=settings.log_json)
     _announce(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -74,6 +75,7 @@ def up(
         access_log=False,
         lifespan="on",
     )
+    FeedAwareServer(config).run()  # ends open event streams first when stopping
 
 
 def _announce(settings: Any) -> None:

@@ -92,6 +92,18 @@ class QueueFullError(CapacityExhaustedError):
     """The caller asked to wait but the queue is at its limit."""
 
 
+class TooManyStreamsError(OrchestratorError):
+    """The caller already holds as many open event streams as one caller may (429)."""
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
+class BadEventIdError(OrchestratorError):
+    """A `Last-Event-ID` that is not an id the event feed sends (400)."""
+
+
 class SessionNotReadyError(OrchestratorError):
     """Signalling was attempted on a session that has no streamer to talk to yet (or any more)."""
 

@@ -213,6 +213,29 @@ class OrchestratorSettings(BaseSettings):
         default=15, gt=0, description="Time allowed for a streamer to answer a WHEP offer, seconds."
     )
 
+    # --- live feed (GET /v1/events, orchestrator/feed/)
+    feed_heartbeat_s: float = Field(
+        default=15,
+        gt=0,
+        description="Idle time after which an event stream gets a comment line, seconds "
+        "(proxies cut streams silent for longer than their read timeout, often 30-60 s).",
+    )
+    feed_retry_ms: int = Field(
+        default=2000,
+        ge=0,
+        description="Reconnection delay the stream asks clients to wait (`retry:`), ms.",
+    )
+    feed_ring_size: int = Field(
+        default=1024,
+        ge=1,
+        description="Events kept for resuming with `Last-Event-ID`; older ids get `reset`.",
+    )
+    feed_streams_per_principal: int = Field(
+        default=8,
+        ge=1,
+        description="Open event streams one caller (`sub`) may hold; more are refused (429).",
+    )
+
     # --- files
     state_dir: Path = Field(
         default=Path(".state/orchestrator"),

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from orchestrator.audit import AuditLog
 from orchestrator.auth import Authenticator
 from orchestrator.backends.base import SessionBackend
+from orchestrator.feed.publisher import SessionPublisher
 from orchestrator.ice.issuer import IceIssuer
 from orchestrator.sessions.service import SessionService
 from orchestrator.settings import OrchestratorSettings
@@ -28,3 +29,5 @@ class AppContext:
     audit: AuditLog
     #: ICE servers for browsers, TURN credentials minted per session and caller.
     ice: IceIssuer
+    #: The live feed (`GET /v1/events`) and what publishes session changes to it.
+    feed: SessionPublisher

@@ -61,6 +61,8 @@ STATUS_OF: tuple[tuple[type[e.OrchestratorError], int, str], ...] = (
     (e.StreamerRejectedError, 422, "streamer-rejected"),
     (e.StreamerUnreachableError, 502, "streamer-unreachable"),
     (e.QueueFullError, 429, "queue-full"),
+    (e.TooManyStreamsError, 429, "too-many-streams"),
+    (e.BadEventIdError, 400, "bad-event-id"),
     (e.CapacityExhaustedError, 429, "capacity-exhausted"),
     (e.BackendError, 503, "backend-unavailable"),
     (e.OrchestratorError, 500, "internal"),

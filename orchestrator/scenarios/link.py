@@ -16,6 +16,7 @@ A failed pull or recording fetch never fails a session: it is logged and counted
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,9 +96,12 @@ class ScenarioLink:
         metrics: OrchestratorMetrics,
         clock: Clock,
         learning: LearningRecorder | None = None,
+        on_log: Callable[[Session, list[dict[str, Any]]], None] = lambda *_: None,
     ) -> None:
+        """`on_log` is told of each pull's new log entries (the live feed)."""
         self._settings = settings
         self._learning = learning or LearningRecorder.off()
+        self._on_log = on_log
         self._catalogue = catalogue
         self._audit = audit
         self._metrics = metrics
@@ -160,7 +164,8 @@ class ScenarioLink:
                     cursor = self.aar.cursor(session.id)
                     page = await self.control.log(target, cursor)
                     self._learning.timeline(session, page.entries, after=cursor)
-                    self.aar.append(session.id, page.entries)
+                    if new := self.aar.append(session.id, page.entries):
+                        self._on_log(session, list(page.entries[-new:]))
                     if len(page.entries) < LOG_PAGE:
                         break
             except (OrchestratorError, OSError) as exc:

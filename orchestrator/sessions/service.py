@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -85,8 +86,16 @@ class SessionService:
         clock: Clock,
         catalogue: ScenarioCatalogue,
         learning: LearningRecorder | None = None,
+        announce: Callable[[Session], None] = lambda _: None,
+        scenario_log: Callable[[Session, list[dict[str, Any]]], None] = lambda *_: None,
+        pool_checked: Callable[[], None] = lambda: None,
     ) -> None:
+        """`announce` is told of every change a page shows, `scenario_log` of a running
+        scenario's new log entries, `pool_checked` after each look at the warm pool
+        (all three: the live feed)."""
+        self._pool_checked = pool_checked
         self._settings = settings
+        self._announce = announce
         self._backend = backend
         self._journal = journal
         self._audit = audit
@@ -111,6 +120,7 @@ class SessionService:
             mirror=self._mirror,
             wake=self._wake.set,
             learning=learning,
+            announce=announce,
         )
         self._reaper = Reaper(backend=backend, pool=pool, sessions=self.sessions, audit=audit)
         self._rules = ObservationRules.of(settings)
@@ -127,6 +137,7 @@ class SessionService:
             metrics=metrics,
             clock=clock,
             learning=learning,
+            on_log=scenario_log,
         )
 
     def default_spec(self) -> SessionSpec:
@@ -251,6 +262,7 @@ class SessionService:
         else:
             position = self.admission.enqueue(session)
             log.info("session.queued", session=session.id, position=position)
+            self._announce(session)  # the live feed: queued, with its position
         return session
 
     async def _begin(self, session: Session) -> None:
@@ -427,6 +439,7 @@ class SessionService:
                     await self.poll_streamers()
                 await self.dispatch()
                 self.sessions.sweep(self._clock.now() - self._settings.ended_retention_s)
+                self._pool_checked()  # the live feed
             except Exception:
                 log.exception("reconcile.failed")
             with contextlib.suppress(TimeoutError):
@@ -482,7 +495,7 @@ class SessionService:
     def _record(self, session: Session, report: Report) -> None:
         """The measurements a status poll brought, and `active` once someone connected."""
         session.failed_polls = 0
-        session.viewers = report.viewers
+        viewers_changed, session.viewers = session.viewers != report.viewers, report.viewers
         session.measured_fps = report.measured_fps
         session.frame_sample = report.frame_sample
         session.frames_sent = report.frames_sent
@@ -497,6 +510,8 @@ class SessionService:
             self._transitions.advance(session, S.ACTIVE, "viewer_connected")
         if report.scenario_over_at is not None:
             session.scenario_over_at = report.scenario_over_at
+        if viewers_changed and not report.activate:
+            self._announce(session)
 
     # --- recovery after a restart (what is matched with what: `recovery.py`) ----
 

@@ -2,7 +2,8 @@
 
 A transition is checked by the state machine (`machine.py`), then counted, logged and
 journalled (a terminal one removes the session from the journal and counts its reason),
-mirrored onto the session's streamer for other replicas (`mirror.py`), and announced:
+mirrored onto the session's streamer for other replicas (`mirror.py`), published to
+the live feed (`announce`), and announced:
 waiters for a `starting` session's outcome are released, and the service's reconcile
 loop wakes to hand freed capacity on.
 """
@@ -34,6 +35,7 @@ class Transitions:
         mirror: StateMirror,
         wake: Callable[[], None],
         learning: LearningRecorder | None = None,
+        announce: Callable[[Session], None] = lambda _: None,
     ) -> None:
         self._journal = journal
         self._metrics = metrics
@@ -41,6 +43,7 @@ class Transitions:
         self._mirror = mirror
         self._wake = wake
         self._learning = learning or LearningRecorder.off()
+        self._announce = announce
 
     def advance(
         self,
@@ -72,4 +75,5 @@ class Transitions:
             session.settled.set()
         self._mirror.write(session)
         self._learning.session_moved(session)
+        self._announce(session)  # the live feed (orchestrator/feed/)
         self._wake()

@@ -5,12 +5,18 @@
  * it with an outcome. Instructors and operators only: the orchestrator refuses anyone
  * else's commands (403); the page says so instead of offering buttons that fail.
  *
- * The scenario's state is polled every POLL_MS (GET /v1/sessions/{id}/scenario); every
- * command answers with the new state, shown at once.
+ * The scenario's state comes from the live feed (feed.js, GET /v1/events), not polling:
+ * a snapshot (GET /v1/sessions/{id}/scenario) when the feed connects, then every
+ * instructor's command arrives as a `scenario` event with the new state; what happens in
+ * the scene (a trigger, the trainee starting) as a `scenario-log` event, and a change of
+ * the session's state as a `session` event, each followed by one snapshot fetch. The
+ * scenario clock ticks here between changes. Every command also answers with the new
+ * state, shown at once.
  */
 
 import { ApiError, OrchestratorApi } from "./api.js";
 import { currentSignIn, keepApiFresh } from "./auth.js";
+import { LiveFeed } from "./feed.js";
 import { commonStageAction, sessionIsOver, spectatorStageOptions, wireStage } from "./spectator.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, formatClock, scenarioTitle, showView } from "./ui.js";
@@ -20,7 +26,6 @@ import { describeApiError, describeOutcome, describeSessionEnd, OUTCOME_LABELS }
 /** @typedef {import("./api.js").ScenarioSnapshot} ScenarioSnapshot */
 /** @typedef {import("./api.js").ScenarioCommand} ScenarioCommand */
 
-const POLL_MS = 1000;
 const DIRECTING_ROLES = ["instructor", "operator"];
 
 const sessionId = new URLSearchParams(location.search).get("session");
@@ -36,10 +41,16 @@ const page = {
   snapshot: null,
   /** @type {Stage | null} */
   stage: null,
-  /** @type {ReturnType<typeof setInterval> | null} */
-  poller: null,
-  polling: false,
-  /** Whether the status line shows a polling error (cleared once polling works again). */
+  /** @type {LiveFeed | null} the live feed, while the console is live */
+  feed: null,
+  /** @type {ReturnType<typeof setInterval> | null} ticks the scenario clock */
+  clock: null,
+  /** performance.now() when `snapshot` arrived: the clock counts on from there */
+  snapshotAt: 0,
+  fetching: false,
+  /** A change arrived while a snapshot was being fetched: fetch once more after it. */
+  stale: false,
+  /** Whether the status line shows a fetch error (cleared once a fetch works again). */
   pollError: false,
   busy: false,
 };
@@ -100,7 +111,7 @@ async function boot() {
   page.scenario = await api.scenario(session.scenario).catch(() => null); // built-ins have no document
   renderScenario(session);
   showView("console");
-  startPolling();
+  startFeed(api);
   await openStage(session);
 }
 
@@ -163,7 +174,7 @@ async function openStage(session) {
 /** @param {{message: import("./wording.js").Message, session: Session | null, state: string}} detail */
 async function onStageOver({ message, session, state }) {
   if (state === "ended" && session) {
-    if (!page.poller) return; // the poll saw it first
+    if (!page.feed) return; // the feed saw it first
     await stop();
     showEnded(session);
     return;
@@ -174,15 +185,17 @@ async function onStageOver({ message, session, state }) {
 }
 
 async function sessionGone() {
-  if (!page.poller) return; // already handled
+  if (!page.feed) return; // already handled
   const current = await page.api?.getSession(/** @type {string} */ (sessionId)).catch(() => null);
   await stop();
   showEnded(current || /** @type {Session} */ (page.session));
 }
 
 async function stop() {
-  if (page.poller) clearInterval(page.poller);
-  page.poller = null;
+  page.feed?.stop();
+  page.feed = null;
+  if (page.clock) clearInterval(page.clock);
+  page.clock = null;
   const stage = page.stage;
   page.stage = null;
   if (stage) await stage.close();
@@ -203,15 +216,48 @@ function showEnded(session) {
   showView("ended");
 }
 
-function startPolling() {
-  if (page.poller) clearInterval(page.poller);
-  page.poller = setInterval(() => void poll(), POLL_MS);
-  void poll();
+/** @param {OrchestratorApi} api its token is renewed by sign-in; the feed reconnects with it */
+function startFeed(api) {
+  page.feed?.stop();
+  page.feed = new LiveFeed(api, {
+    onSnapshot: () => poll(),
+    onEvent,
+    onStatus: (state, error) => {
+      if (state === "refused") setStatus(refusalWords(error), "error", error);
+    },
+  }).start();
+  if (page.clock) clearInterval(page.clock);
+  page.clock = setInterval(tick, 250);
 }
 
+/**
+ * @param {string} type
+ * @param {any} data
+ */
+function onEvent(type, data) {
+  if (type === "scenario" && data.session_id === sessionId) render(/** @type {ScenarioSnapshot} */ (data));
+  else if (type === "session" && data.id === sessionId) {
+    if (sessionIsOver(data) || data.state === "ending") void sessionGone();
+    else void poll();
+  } else if (type === "scenario-log" && data.session_id === sessionId) void poll();
+}
+
+/** The scenario clock between changes: it runs while the scenario runs. */
+function tick() {
+  const snap = page.snapshot;
+  if (!snap || !snap.started || snap.paused || snap.outcome) return;
+  setText($("#live-time"), formatClock(snap.t + (performance.now() - page.snapshotAt) / 1000));
+}
+
+/** One snapshot fetch (a second one after it if a change arrived meanwhile). */
 async function poll() {
-  if (page.polling || !page.api || !sessionId) return;
-  page.polling = true;
+  if (!page.api || !sessionId) return;
+  if (page.fetching) {
+    page.stale = true;
+    return;
+  }
+  page.fetching = true;
+  page.stale = false;
   try {
     render(await page.api.scenarioSnapshot(sessionId));
     if (page.pollError) setStatus("");
@@ -227,13 +273,15 @@ async function poll() {
     setStatus(`The scenario's state is not available: ${e.detail || e.message}`, "error");
     if (e instanceof ApiError && e.status === 404) renderUnavailable();
   } finally {
-    page.polling = false;
+    page.fetching = false;
   }
+  if (page.stale && page.feed) await poll();
 }
 
 /** @param {ScenarioSnapshot} snap */
 function render(snap) {
   page.snapshot = snap;
+  page.snapshotAt = performance.now();
   setText($("#live-time"), formatClock(snap.t));
   setText($("#live-state"), stateWords(snap));
   setText($("#live-caption"), snap.caption ? `“${snap.caption}”` : "–");

@@ -4,10 +4,15 @@
  *
  * The page keeps `?session=<id>` in the address while a session runs, so a reload (or
  * a dropped Wi-Fi that reloads the tab) goes straight back to the same session.
+ *
+ * Nothing here polls: the live feed (feed.js, GET /v1/events) brings every change to
+ * the session lists and to the session being waited for; the page fetches a session
+ * (for its token) only when the feed says it changed.
  */
 
 import { ApiError, OrchestratorApi, TERMINAL_STATES } from "./api.js";
-import { keepSignedIn, signIn, signOut } from "./auth.js";
+import { currentSignIn, keepSignedIn, signIn, signOut } from "./auth.js";
+import { LiveFeed, upsert } from "./feed.js";
 import { confirmOrExplain, resolveSignIn, showSignInProblem, signOutEverywhere } from "./signin-view.js";
 import { Stage } from "./stage.js";
 import { $, announce, copyText, fillMessage, formatDuration, scenarioTitle, sessionPageLink, sessionSummary, showView } from "./ui.js";
@@ -16,7 +21,8 @@ import { HeadsetClient, immersiveVrSupported } from "./xr.js";
 
 /** @typedef {import("./api.js").Session} Session */
 
-const POLL_MS = 1000;
+/** If the feed is down, a waiting page still looks again this often (it is a safety net). */
+const FALLBACK_MS = 15_000;
 /** States in which the session has (or is about to have) a streamer to signal to. */
 const STARTABLE = ["starting", "ready", "active"];
 /** States of a session that is not over yet. */
@@ -40,6 +46,14 @@ const page = {
   /** Bumped whenever the page moves on, so stale waits stop. */
   generation: 0,
   openedAt: 0,
+  /** @type {LiveFeed | null} */
+  feed: null,
+  /** @type {Session[]} the sessions the lists show, kept current by the feed */
+  list: [],
+  /** @type {(() => void) | null} wakes `follow` on a change */
+  wake: null,
+  /** Counts changes to the followed session, so one that lands mid-fetch is not missed. */
+  changes: 0,
 };
 
 // A diagnostics handle for support staff (and the browser tests): `ixClient.stage.report()`.
@@ -105,6 +119,8 @@ async function enterApp() {
   $("#who-name").textContent = user.subject;
   $("#who-role").textContent = user.role || "";
   $("#operator-link").hidden = user.role !== "operator";
+  page.feed?.stop();
+  page.feed = new LiveFeed(page.api, { onSnapshot: onFeedSnapshot, onEvent: onFeedEvent }).start();
   const resume = new URLSearchParams(location.search).get("session");
   if (resume) {
     try {
@@ -175,15 +191,46 @@ function renderScenarios(scenarios) {
   );
 }
 
+/** The feed (re)connected without being able to resume: fetch what it may have missed. */
+async function onFeedSnapshot() {
+  if (launcherShown()) await renderMySessions();
+  page.changes++;
+  page.wake?.();
+}
+
+/**
+ * @param {string} type
+ * @param {any} data
+ */
+function onFeedEvent(type, data) {
+  if (type !== "session") return;
+  const session = /** @type {Session} */ (data);
+  page.list = upsert(page.list, session);
+  if (launcherShown()) drawMySessions(page.list);
+  if (page.session && session.id === page.session.id) {
+    page.changes++;
+    page.wake?.();
+  }
+}
+
+function launcherShown() {
+  return !document.querySelector('[data-view="launcher"]')?.hasAttribute("hidden");
+}
+
 async function renderMySessions() {
   const api = /** @type {OrchestratorApi} */ (page.api);
-  const directs = DIRECTING_ROLES.includes(page.user?.role || "");
-  let all;
   try {
-    all = (await api.listSessions()).items;
+    page.list = (await api.listSessions()).items;
   } catch {
     return;
   }
+  drawMySessions(page.list);
+}
+
+/** @param {Session[]} all */
+function drawMySessions(all) {
+  const api = /** @type {OrchestratorApi} */ (page.api);
+  const directs = DIRECTING_ROLES.includes(page.user?.role || "");
   const sessions = all.filter((s) => LIVE_STATES.includes(s.state));
   const mine = sessions.filter((s) => s.owner === page.user?.subject);
   if (directs) renderTraineeSessions(all.filter((s) => s.owner !== page.user?.subject));
@@ -202,8 +249,7 @@ async function renderMySessions() {
       end.type = "button";
       end.textContent = "End";
       end.addEventListener("click", async () => {
-        await api.endSession(s.id).catch(() => {});
-        void renderMySessions();
+        await api.endSession(s.id).catch(() => {}); // the feed brings the change
       });
       li.append(text, badge, open);
       if (directs && s.state !== "pending") li.append(sessionPageLink("instruct", s, "Instruct", `Instruct your ${scenarioTitle(s.scenario)} session`, true));
@@ -314,6 +360,7 @@ async function follow(session, generation = ++page.generation) {
   const api = /** @type {OrchestratorApi} */ (page.api);
   page.session = session;
   setAddress(session.id);
+  let seen = page.changes;
   for (;;) {
     if (generation !== page.generation) return;
     if (TERMINAL_STATES.includes(session.state) || session.state === "ending") {
@@ -330,15 +377,38 @@ async function follow(session, generation = ++page.generation) {
     } else {
       setWaiting("Preparing your training station", "This usually takes a few seconds.");
     }
-    await sleep(POLL_MS);
+    await nextChange(seen);
+    seen = page.changes;
     try {
-      session = await api.getSession(session.id);
+      session = await api.getSession(session.id); // for its token, once per change
       page.session = session;
     } catch (error) {
       if (handleAuthError(error)) return;
       // The control plane is briefly unreachable: keep waiting.
     }
   }
+}
+
+/**
+ * Until the feed brings a change to the followed session after the `seen`th (or
+ * reconnects, or the safety-net timer runs out).
+ * @param {number} seen
+ * @returns {Promise<void>}
+ */
+function nextChange(seen) {
+  return new Promise((resolve) => {
+    if (page.changes !== seen) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => done(), FALLBACK_MS);
+    const done = () => {
+      clearTimeout(timer);
+      page.wake = null;
+      resolve();
+    };
+    page.wake = done;
+  });
 }
 
 /** @param {string} title @param {string} text */
@@ -518,9 +588,4 @@ function setAddress(sessionId) {
   if (sessionId) url.searchParams.set("session", sessionId);
   else url.searchParams.delete("session");
   if (url.toString() !== location.href) history.replaceState(null, "", url);
-}
-
-/** @param {number} ms */
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,17 +4,18 @@
  * "End session" button. Operators only: the orchestrator enforces it (403 on /v1/pool),
  * the page just explains it to anyone else.
  *
- * Polls the API every REFRESH_MS (a watch stream would be nicer; see docs/web-client.md).
+ * Live from the feed (feed.js, GET /v1/events): one snapshot (the pool and the session
+ * list) when it connects, then `session` and `pool` events as they happen; no polling.
  */
 
 import { ApiError, OrchestratorApi } from "./api.js";
 import { currentSignIn, keepApiFresh } from "./auth.js";
+import { LiveFeed, upsert } from "./feed.js";
 import { $, announce, fillMessage, formatDuration, scenarioTitle, sessionPageLink, showView } from "./ui.js";
 import { describeApiError, describeSessionEnd } from "./wording.js";
 
 /** @typedef {import("./api.js").Session} Session */
 
-const REFRESH_MS = 2000;
 const STATE_WORDS = {
   pending: "Waiting", starting: "Starting", ready: "Ready", active: "Active",
   ending: "Ending", ended: "Ended", failed: "Failed",
@@ -29,6 +30,8 @@ const page = {
   /** @type {any} */
   pool: null,
   lastOk: 0,
+  /** @type {LiveFeed | null} */
+  feed: null,
 };
 /** @type {any} */ (window).ixClient = page;
 
@@ -46,11 +49,44 @@ async function boot() {
   page.api = new OrchestratorApi(user.token);
   keepApiFresh(page.api);
   $("#show-finished").addEventListener("change", () => render());
-  const ok = await refresh();
-  if (!ok) return;
+  page.feed = new LiveFeed(page.api, { onSnapshot, onEvent, onStatus }).start();
+}
+
+/** On connecting, and when the feed says it cannot resume: the whole picture again. */
+async function onSnapshot() {
+  const first = page.lastOk === 0;
+  if (!(await refresh())) {
+    page.feed?.stop();
+    return;
+  }
+  if (!first) return;
   showView("console");
-  setInterval(() => void refresh(), REFRESH_MS);
-  setInterval(() => render(), 1000); // durations tick between refreshes
+  setInterval(() => render(), 1000); // durations tick between changes
+}
+
+/**
+ * @param {string} type
+ * @param {any} data
+ */
+function onEvent(type, data) {
+  if (type === "session") page.sessions = upsert(page.sessions, /** @type {Session} */ (data));
+  else if (type === "pool") page.pool = data;
+  else return;
+  page.lastOk = Date.now();
+  render();
+}
+
+/**
+ * @param {"live" | "reconnecting" | "refused"} state
+ * @param {any} [error]
+ */
+function onStatus(state, error) {
+  if (state === "refused" || (state === "reconnecting" && page.lastOk === 0)) {
+    page.feed?.stop();
+    deny(describeApiError(error instanceof ApiError ? error : new ApiError(error?.status || 0, error?.message || "the live feed is not available")));
+    return;
+  }
+  $("#stale").hidden = state === "live";
 }
 
 /** @returns {Promise<boolean>} false if the console must not be shown */
@@ -181,5 +217,5 @@ async function confirmEnd(s) {
   } catch (error) {
     announce(describeApiError(/** @type {any} */ (error)).title);
   }
-  await refresh();
+  // The feed brings the session's `ending` and `ended`.
 }

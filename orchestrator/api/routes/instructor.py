@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response
 from fastapi.responses import FileResponse
 
-from orchestrator.api.deps import CurrentPrincipal, Service, require_roles
+from orchestrator.api.deps import Context, CurrentPrincipal, Service, require_roles
 from orchestrator.api.problems import problem_responses
 from orchestrator.api.routes.sessions import SessionId
 from orchestrator.api.schemas import (
@@ -62,12 +62,15 @@ async def scenario_command(
     session_id: SessionId,
     principal: CurrentPrincipal,
     service: Service,
+    context: Context,
     body: Annotated[ScenarioCommandIn, Body()],
 ) -> dict[str, Any]:
     """Steer the running scenario (instructors and operators): fire an instructor
     event, pause, resume, or end it with an outcome, which also ends the session.
     Returns the scenario's snapshot after the command."""
-    return await service.scenario_command(principal, session_id, command_of(body))
+    snapshot = await service.scenario_command(principal, session_id, command_of(body))
+    context.feed.scenario_changed(service.get_any(session_id), snapshot)  # the live feed
+    return snapshot
 
 
 def command_of(body: EventCommand | PauseCommand | ResumeCommand | EndCommand) -> ScenarioCommand:

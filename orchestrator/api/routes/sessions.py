@@ -24,6 +24,7 @@ from orchestrator.identity import Principal, Role
 from orchestrator.sessions.models import Session, SessionSpec
 from orchestrator.sessions.service import SessionService
 from orchestrator.sessions.states import SessionState
+from orchestrator.tokens import IssuedToken
 
 router = APIRouter(prefix="/v1", responses=problem_responses(401, 403))
 
@@ -50,6 +51,14 @@ def present(
     context: AppContext,
 ) -> SessionOut:
     issued = service.gate.owner_token(principal, session)
+    return session_out(session, service, whep_url(request, context, session.id), issued)
+
+
+def session_out(
+    session: Session, service: SessionService, whep: str, issued: IssuedToken | None
+) -> SessionOut:
+    """A session as the API shows it; `issued` is the owner's token (None for others,
+    and in the event feed, which many callers share)."""
     created = utc(session.created_at)
     updated = utc(session.updated_at)
     assert created is not None
@@ -79,7 +88,7 @@ def present(
         viewers=session.viewers,
         frames_sent=session.frames_sent,
         measured_fps=session.measured_fps,
-        whep_url=whep_url(request, context, session.id),
+        whep_url=whep,
         token=issued.token if issued else None,
         token_expires_at=utc(issued.expires_at) if issued else None,
         # ICE servers travel with the token: whoever may signal gets fresh credentials.
@@ -228,6 +237,11 @@ async def join_as_spectator(
 async def pool_status(service: Service) -> PoolStatus:
     """The warm pool and capacity, for operators (on Kubernetes the pool is the
     cluster-wide fleet's, shared by every replica; capacity is this replica's)."""
+    return pool_out(service)
+
+
+def pool_out(service: SessionService) -> PoolStatus:
+    """The pool as `GET /v1/pool` shows it (also the live feed's `pool` event)."""
     figures = service.pool.figures()
     return PoolStatus(
         desired=figures.desired,

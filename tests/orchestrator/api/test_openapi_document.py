@@ -26,6 +26,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/v1/sessions/{session_id}/scenario/commands"),
     ("get", "/v1/sessions/{session_id}/aar"), ("get", "/v1/sessions/{session_id}/recording"),
     ("get", "/v1/pool"), ("get", "/v1/me"),
+    ("get", "/v1/events"),
     ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
     ("get", "/v1/auth/config"),
 }  # fmt: skip
