@@ -14,7 +14,7 @@ from typing import Any
 
 from ixstream.logs import configure_logging
 
-SUITES = ("render", "encode", "stream", "scenario", "orchestrator", "kubernetes")
+SUITES = ("render", "encode", "stream", "cost", "scenario", "orchestrator", "kubernetes")
 
 
 def main(selected: list[str]) -> int:

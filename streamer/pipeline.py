@@ -216,6 +216,8 @@ class FramePipeline:
 
     def _run(self) -> None:
         encoders: EncoderSet | None = None
+        # Named for the OS first: the encoder threads it starts inherit the name (cpu.py).
+        self._metrics.cpu.register_pipeline_thread()
         try:
             self._source, encoders = self._open()
             self._loop_frames(encoders)
@@ -349,8 +351,16 @@ class FramePipeline:
         director = self.director
         state = director.frame(applied.camera) if director is not None else None
         request = RenderRequest(frame_id, scene_time_s, applied.camera, applied.eyes, state)
+        started_cpu = time.thread_time()
         rendered = source.render(request)
         m = self._metrics
+        cpu = m.cpu
+        cpu.add("readback", rendered.readback_cpu_s)
+        cpu.add("convert", rendered.convert_cpu_s)
+        cpu.add(
+            "render",
+            time.thread_time() - started_cpu - rendered.readback_cpu_s - rendered.convert_cpu_s,
+        )
         m.frames_rendered.inc()
         m.render_seconds.observe(rendered.render_s)
         m.convert_seconds.observe(rendered.convert_s)
@@ -360,6 +370,7 @@ class FramePipeline:
                 self._record(encoded)
             m.frames_encoded.labels(codec=codec).inc()
             m.encode_seconds.labels(codec=codec).observe(encoded.encode_s)
+            cpu.add("encode", encoded.encode_cpu_s)
             for reason in keyframe_reasons.get(codec, ()):
                 m.keyframes_forced.labels(reason=reason, codec=codec).inc()
             out = FrameOut(

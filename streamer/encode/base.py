@@ -46,6 +46,8 @@ class EncodedFrame:
     keyframe: bool
     encode_s: float
     size_bytes: int
+    encode_cpu_s: float = 0.0
+    """CPU time of the calling thread (the encoder's own threads are billed apart)."""
 
 
 class Encoder(ABC):

@@ -370,6 +370,7 @@ class PyAVEncoder(Encoder):
         self, i420: npt.NDArray[np.uint8], pts: int, force_keyframe: bool = False
     ) -> EncodedFrame:
         started = time.perf_counter()
+        started_cpu = time.thread_time()
         context = self._require_open()
         self._check_pts(pts)
         if force_keyframe and self._pending_bitrate_bps is not None:
@@ -390,6 +391,7 @@ class PyAVEncoder(Encoder):
             keyframe=any(packet.is_keyframe for packet in packets),
             encode_s=time.perf_counter() - started,
             size_bytes=sum(packet.size for packet in packets),
+            encode_cpu_s=time.thread_time() - started_cpu,
         )
 
     def set_target_bitrate(self, bitrate_bps: int) -> None:

@@ -65,6 +65,11 @@ class RenderedFrame:
     height: int
     render_s: float
     convert_s: float
+    readback_cpu_s: float = 0.0
+    """CPU time of this thread reading the frame back (streamer/cpu.py bills the rest
+    of `render` itself); 0 where a source has no readback."""
+    convert_cpu_s: float = 0.0
+    """CPU time of this thread converting colour; 0 where the source makes YUV directly."""
 
 
 class FrameSource(Protocol):
