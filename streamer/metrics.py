@@ -39,6 +39,17 @@ class StreamerMetrics:
         ProcessCollector(registry=r)
         r.register(StageCpuCollector(self.cpu))
         self.frames_rendered = Counter(_ns("frames_rendered_total"), "Frames rendered.", registry=r)
+        self.frames_skipped = Counter(
+            _ns("frames_skipped_total"),
+            "Frame ticks with nothing new to show: neither rendered nor encoded.",
+            registry=r,
+        )
+        self.frames_repeated = Counter(
+            _ns("frames_repeated_total"),
+            "Frames encoded again from the last picture without rendering it "
+            "(a still scene's keep-alive, a keyframe for a new viewer).",
+            registry=r,
+        )
         self.frames_encoded = Counter(
             _ns("frames_encoded_total"), "Frames encoded, by codec.", ["codec"], registry=r
         )

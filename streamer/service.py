@@ -138,6 +138,7 @@ class StreamerService:
             source=s.source,
             scene_path=s.scene,
             allow_hardware_encoder=s.allow_hardware_encoder,
+            still_repeat_fps=min(s.still_repeat_fps, s.fps),
         )
         loop = asyncio.get_running_loop()
         self._loop = loop

@@ -65,7 +65,7 @@ from streamer.render.dynamics import (
 )
 from streamer.render.egl import HeadlessGL
 from streamer.render.gltf import SceneGeometry
-from streamer.render.lighting import Look, PointLight, bake_lighting, scene_lights
+from streamer.render.lighting import Look, PointLight, bake_lighting, scene_lights, strobe_gains
 from streamer.render.source import RenderedFrame, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
@@ -392,6 +392,21 @@ class SceneRenderer:
             convert_s=finished - drawn,
             readback_cpu_s=readback_cpu_s,
             convert_cpu_s=convert_cpu_s,
+        )
+
+    def same_picture(self, shown: RenderRequest, request: RenderRequest) -> bool:
+        """Same pose, eyes and scenario state, and the strobes (if any) in the same phase.
+
+        The picture is a pure function of those (the class's contract); scene time
+        reaches it only through the strobes' flash pattern.
+        """
+        if (shown.head, shown.eyes, shown.state) != (request.head, request.eyes, request.state):
+            return False
+        if not any(self._dynamics.control_strobe):
+            return True
+        period = self._look.strobe_period_s
+        return strobe_gains(shown.scene_time_s, period) == strobe_gains(
+            request.scene_time_s, period
         )
 
     def read_rgba(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:

@@ -88,4 +88,12 @@ class FrameSource(Protocol):
 
     def render(self, request: RenderRequest) -> RenderedFrame: ...
 
+    def same_picture(self, shown: RenderRequest, request: RenderRequest) -> bool:
+        """True when rendering `request` would give exactly the picture `shown` gave.
+
+        The pipeline then neither renders nor encodes (issue 12: a still scene must
+        cost a small fraction of a moving one). False whenever unsure.
+        """
+        ...
+
     def close(self) -> None: ...
