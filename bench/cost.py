@@ -221,7 +221,14 @@ async def _density(sessions: int, seconds: float) -> dict[str, Any]:
             for i in range(sessions):
                 folder = Path(tmp) / str(i)
                 folder.mkdir()
-                streamers.append(await asyncio.to_thread(start_streamer, folder, *streamer_args()))
+                streamers.append(
+                    await asyncio.to_thread(
+                        start_streamer,
+                        folder,
+                        *streamer_args(),
+                        env={"IXS_STREAMER_HOST_SESSIONS": str(sessions)},
+                    )
+                )
             reports = await asyncio.gather(*(_watch(s, seconds) for s in streamers))
         finally:
             for streamer in streamers:

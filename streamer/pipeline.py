@@ -47,6 +47,7 @@ class PipelineConfig:
     scene_path: Path | None
     allow_hardware_encoder: bool = True
     still_repeat_fps: float = 10.0  # while nothing changes, the last picture again this often
+    host_sessions: int = 1  # sessions sharing the host's cores (encoder threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +293,7 @@ class FramePipeline:
                 fps=cfg.fps,
                 bitrate_bps=cfg.bitrate_bps,
                 allow_hardware=cfg.allow_hardware_encoder,
+                host_sessions=cfg.host_sessions,
             ),
             create_encoder,
         )

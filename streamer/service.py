@@ -139,6 +139,7 @@ class StreamerService:
             scene_path=s.scene,
             allow_hardware_encoder=s.allow_hardware_encoder,
             still_repeat_fps=min(s.still_repeat_fps, s.fps),
+            host_sessions=s.host_sessions,
         )
         loop = asyncio.get_running_loop()
         self._loop = loop

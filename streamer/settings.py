@@ -57,6 +57,13 @@ class StreamerSettings(BaseSettings):
         None, description="host candidates to offer (e.g. 127.0.0.1); None: every interface"
     )
     allow_hardware_encoder: bool = True
+    host_sessions: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="sessions sharing this host's cores (a node's planned density, "
+        "docs/capacity.md): each encoder starts at most its share of threads",
+    )
     still_repeat_fps: float = Field(
         10.0,
         ge=0.5,
