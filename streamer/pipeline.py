@@ -7,6 +7,12 @@ while someone watches, so a warm-pool streamer costs nothing while it waits.
 Each frame is rendered once and encoded once per codec its viewers decode
 (`streamer.encode.stage.EncoderSet`); the service fans each codec's packets
 out to that codec's viewers on the loop side.
+
+A tick whose picture would not change (`FrameSource.same_picture`) is not
+rendered: it re-encodes the last picture (a cheap repeat) while the view has
+been still for less than `STILL_AFTER_S`, and after that sends nothing but a
+repeat every 1/`still_repeat_fps` s, so a still scene costs a small fraction of
+a moving one (issue 12). The first pose after stillness starts a frame at once.
 """
 
 from __future__ import annotations
