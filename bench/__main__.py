@@ -18,6 +18,7 @@ SUITES = (
     "render",
     "encode",
     "stream",
+    "cost",
     "scenario",
     "orchestrator",
     "kubernetes",

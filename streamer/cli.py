@@ -41,6 +41,10 @@ def stream(
     ice_host: Annotated[
         list[str] | None, typer.Option(help="host candidate address to offer (repeatable)")
     ] = None,
+    host_sessions: Annotated[
+        int | None,
+        typer.Option(help="sessions sharing this host's cores: each encoder's thread budget"),
+    ] = None,
 ) -> None:
     """Render, encode and stream one session over WebRTC (WHEP at /whep)."""
     from streamer.server import StartupError, serve
@@ -66,6 +70,8 @@ def stream(
         overrides["ice_host_addresses"] = ice_host
     if metrics_port is not None:  # else the setting's own (IXS_STREAMER_METRICS_PORT, 9090)
         overrides["metrics_port"] = metrics_port
+    if host_sessions is not None:  # else IXS_STREAMER_HOST_SESSIONS, or 1
+        overrides["host_sessions"] = host_sessions
     try:
         settings = StreamerSettings(**overrides)  # type: ignore[arg-type]
         code = serve(settings)

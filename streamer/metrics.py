@@ -11,9 +11,14 @@ viewer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from streamer.cpu import StageCpu
 
 # Frame-stage buckets: sub-millisecond to two frame intervals at 30 fps.
 _STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.033, 0.05, 0.1)
@@ -26,10 +31,25 @@ def _ns(name: str) -> str:
 @dataclass
 class StreamerMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    cpu: StageCpu = field(default_factory=StageCpu)
 
     def __post_init__(self) -> None:
         r = self.registry
+        # process_cpu_seconds_total and friends: the total the stages add up to.
+        ProcessCollector(registry=r)
+        r.register(StageCpuCollector(self.cpu))
         self.frames_rendered = Counter(_ns("frames_rendered_total"), "Frames rendered.", registry=r)
+        self.frames_skipped = Counter(
+            _ns("frames_skipped_total"),
+            "Frame ticks with nothing new to show: neither rendered nor encoded.",
+            registry=r,
+        )
+        self.frames_repeated = Counter(
+            _ns("frames_repeated_total"),
+            "Frames encoded again from the last picture without rendering it "
+            "(a still scene's keep-alive, a keyframe for a new viewer).",
+            registry=r,
+        )
         self.frames_encoded = Counter(
             _ns("frames_encoded_total"), "Frames encoded, by codec.", ["codec"], registry=r
         )
@@ -101,3 +121,22 @@ class StreamerMetrics:
             ["codec"],
             registry=r,
         )
+
+
+class StageCpuCollector(Collector):
+    """Exports `StageCpu` at scrape time: reading the threads' clocks costs nothing per frame."""
+
+    def __init__(self, cpu: StageCpu) -> None:
+        self._cpu = cpu
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(
+            _ns("stage_cpu_seconds"),
+            "CPU time by stage (render, readback, convert, encode, pipeline, send, "
+            "data_channels, event_loop, other_threads, unattributed); the stages sum to "
+            "the process's CPU time (streamer/cpu.py).",
+            labels=["stage"],
+        )
+        for stage, seconds in self._cpu.snapshot().items():
+            family.add_metric([stage], seconds)
+        yield family

@@ -7,6 +7,12 @@ while someone watches, so a warm-pool streamer costs nothing while it waits.
 Each frame is rendered once and encoded once per codec its viewers decode
 (`streamer.encode.stage.EncoderSet`); the service fans each codec's packets
 out to that codec's viewers on the loop side.
+
+A tick whose picture would not change (`FrameSource.same_picture`) is not
+rendered: it re-encodes the last picture (a cheap repeat) while the view has
+been still for less than `STILL_AFTER_S`, and after that sends nothing but a
+repeat every 1/`still_repeat_fps` s, so a still scene costs a small fraction of
+a moving one (issue 12). The first pose after stillness starts a frame at once.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from streamer.encode.stage import EncoderSet
 from streamer.frameclock import FrameClock
 from streamer.input import Applied, InputState
 from streamer.metrics import StreamerMetrics
-from streamer.render.source import FrameSource, RenderRequest, SceneState
+from streamer.render.source import FrameSource, RenderedFrame, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +52,8 @@ class PipelineConfig:
     source: str  # "scene" | "test-pattern"
     scene_path: Path | None
     allow_hardware_encoder: bool = True
+    still_repeat_fps: float = 10.0  # while nothing changes, the last picture again this often
+    host_sessions: int = 1  # sessions sharing the host's cores (encoder threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,23 @@ class FrameOut:
 
 
 Event = KeyEvent | MouseEvent | ButtonEvent | AxesEvent | XrViewsEvent
+
+#: How long a picture must stay unchanged before ticks are skipped. Until then an
+#: unchanged tick is a cheap repeat (encoded, not rendered): a pose that arrives a
+#: little late must not open a gap in playout, only real stillness should.
+STILL_AFTER_S = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The last frame handed out: what a tick with nothing new compares with and repeats."""
+
+    source: FrameSource
+    request: RenderRequest
+    rendered: RenderedFrame  # valid until the source renders twice more (RenderedFrame)
+    codecs: frozenset[str]
+    at: float  # monotonic start of the tick that made it
+    rendered_at: float  # monotonic start of the tick that rendered the picture
 
 
 class PipelineError(RuntimeError):
@@ -114,6 +139,8 @@ class FramePipeline:
         self._cond = threading.Condition()
         self._state = InputState()
         self._fresh_input = False
+        self._idle = False  # the last tick showed nothing new (pipeline thread only)
+        self._shown_at: float | None = None  # when the last frame shown started (ditto)
         self._last_input_at: float | None = None
         self._keyframe_reasons: dict[str, set[str]] = {}
         self._codecs: frozenset[str] = frozenset()
@@ -216,6 +243,8 @@ class FramePipeline:
 
     def _run(self) -> None:
         encoders: EncoderSet | None = None
+        # Named for the OS first: the encoder threads it starts inherit the name (cpu.py).
+        self._metrics.cpu.register_pipeline_thread()
         try:
             self._source, encoders = self._open()
             self._loop_frames(encoders)
@@ -270,6 +299,7 @@ class FramePipeline:
                 fps=cfg.fps,
                 bitrate_bps=cfg.bitrate_bps,
                 allow_hardware=cfg.allow_hardware_encoder,
+                host_sessions=cfg.host_sessions,
             ),
             create_encoder,
         )
@@ -297,6 +327,7 @@ class FramePipeline:
         last_start: float | None = None
         last_pts = 0
         frame_id = 0
+        shown: Shown | None = None
         while True:
             with self._cond:
                 if not self._wait_until_due(last_start):
@@ -308,15 +339,59 @@ class FramePipeline:
                 bitrates, self._pending_bitrates = self._pending_bitrates, {}
                 codecs = self._wanted_codecs(self._codecs)
             last_start = now
-            frame_id += 1
             for codec, bitrate in bitrates.items():
                 encoders.set_target_bitrate(codec, bitrate)
+            source = self._source
+            assert source is not None
+            request = self._request(frame_id + 1, now - t0, applied)
+            repeat = self._still(shown, source, request, codecs)
+            self._idle = repeat and not reasons and self._skippable(shown, now)
+            if self._idle:
+                self._metrics.frames_skipped.inc()
+                continue
+            frame_id += 1
             # One clock for every encoder: strictly increasing pts for each (FIELD-NOTES trap 2).
             last_pts = max(last_pts + 1, round((now - t0) * VIDEO_CLOCK_HZ))
-            assert self._source is not None
-            self._make_frame(
-                self._source, encoders, codecs, frame_id, now - t0, applied, last_pts, reasons
+            if repeat:
+                assert shown is not None
+                self._metrics.frames_repeated.inc()
+                rendered, request = shown.rendered, shown.request
+            else:
+                rendered = self._render(source, request)
+            self._encode_frame(
+                encoders, codecs, frame_id, rendered, applied, last_pts, reasons, repeat
             )
+            rendered_at = shown.rendered_at if repeat and shown is not None else now
+            shown = Shown(source, request, rendered, codecs, now, rendered_at)
+            self._shown_at = now
+
+    def _skippable(self, shown: Shown | None, now: float) -> bool:
+        """Whether an unchanged tick may send nothing: still long enough, no repeat due.
+
+        A still picture still goes out now and then (`still_repeat_fps`), cheaply:
+        no render, one encode of an unchanged picture (nearly all skipped blocks),
+        so viewers' decoders, jitter buffers and RTCP sender reports keep a steady
+        pulse and a viewer's frame counter shows the stream is alive.
+        """
+        if shown is None or now - shown.rendered_at < STILL_AFTER_S:
+            return False
+        return now - shown.at < 1.0 / self.config.still_repeat_fps
+
+    @staticmethod
+    def _still(
+        shown: Shown | None, source: FrameSource, request: RenderRequest, codecs: frozenset[str]
+    ) -> bool:
+        """Whether this tick would show the last picture again (issue 12: skip the render).
+
+        Not after the source was replaced (a scenario's new scene), nor when the
+        codecs changed: a newly opened encoder must get a frame at once.
+        """
+        return (
+            shown is not None
+            and shown.source is source
+            and shown.codecs == codecs
+            and source.same_picture(shown.request, request)
+        )
 
     def _wait_until_due(self, last_start: float | None) -> bool:
         """Blocks (holding `_cond` between waits) until a frame is due; False: stop."""
@@ -329,37 +404,58 @@ class FramePipeline:
                 continue
             now = time.monotonic()
             due = self._clock.next_due(now, last_start, self._fresh_input, self._last_input_at)
+            if self._fresh_input and self._idle:
+                # The last tick showed nothing new: a pose is due by the last frame shown,
+                # so the first motion after stillness starts a frame at once.
+                shown_due = self._clock.next_due(now, self._shown_at, True, self._last_input_at)
+                due = min(due, shown_due)
             if due <= now:
                 return True
             self._cond.wait(due - now)
         return False
 
-    def _make_frame(
-        self,
-        source: FrameSource,
-        encoders: EncoderSet,
-        codecs: frozenset[str],
-        frame_id: int,
-        scene_time_s: float,
-        applied: Applied,
-        pts: int,
-        keyframe_reasons: dict[str, set[str]],
-    ) -> None:
-        """Renders once, encodes once per codec, hands each codec's frame to the loop."""
+    def _request(self, frame_id: int, scene_time_s: float, applied: Applied) -> RenderRequest:
         director = self.director
         state = director.frame(applied.camera) if director is not None else None
-        request = RenderRequest(frame_id, scene_time_s, applied.camera, applied.eyes, state)
+        return RenderRequest(frame_id, scene_time_s, applied.camera, applied.eyes, state)
+
+    def _render(self, source: FrameSource, request: RenderRequest) -> RenderedFrame:
+        started_cpu = time.thread_time()
         rendered = source.render(request)
         m = self._metrics
+        cpu = m.cpu
+        cpu.add("readback", rendered.readback_cpu_s)
+        cpu.add("convert", rendered.convert_cpu_s)
+        cpu.add(
+            "render",
+            time.thread_time() - started_cpu - rendered.readback_cpu_s - rendered.convert_cpu_s,
+        )
         m.frames_rendered.inc()
         m.render_seconds.observe(rendered.render_s)
         m.convert_seconds.observe(rendered.convert_s)
+        return rendered
+
+    def _encode_frame(
+        self,
+        encoders: EncoderSet,
+        codecs: frozenset[str],
+        frame_id: int,
+        rendered: RenderedFrame,
+        applied: Applied,
+        pts: int,
+        keyframe_reasons: dict[str, set[str]],
+        repeat: bool,
+    ) -> None:
+        """Encodes once per codec and hands each codec's frame to the loop."""
+        m = self._metrics
+        cpu = m.cpu
         opened = encoders.open_codecs
         for codec, encoded in encoders.encode(codecs, rendered.i420, pts, keyframe_reasons):
             if codec == self.config.codec:
                 self._record(encoded)
             m.frames_encoded.labels(codec=codec).inc()
             m.encode_seconds.labels(codec=codec).observe(encoded.encode_s)
+            cpu.add("encode", encoded.encode_cpu_s)
             for reason in keyframe_reasons.get(codec, ()):
                 m.keyframes_forced.labels(reason=reason, codec=codec).inc()
             out = FrameOut(
@@ -367,8 +463,8 @@ class FramePipeline:
                 codec=codec,
                 encoded=encoded,
                 applied=applied,
-                render_s=rendered.render_s,
-                convert_s=rendered.convert_s,
+                render_s=0.0 if repeat else rendered.render_s,
+                convert_s=0.0 if repeat else rendered.convert_s,
                 done_at_unix=time.time(),
             )
             self._loop.call_soon_threadsafe(self._on_frame, out)

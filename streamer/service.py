@@ -138,9 +138,12 @@ class StreamerService:
             source=s.source,
             scene_path=s.scene,
             allow_hardware_encoder=s.allow_hardware_encoder,
+            still_repeat_fps=min(s.still_repeat_fps, s.fps),
+            host_sessions=s.host_sessions,
         )
         loop = asyncio.get_running_loop()
         self._loop = loop
+        self.metrics.cpu.register_loop_thread()
         self._pipeline = FramePipeline(config, self.metrics, self._on_frame, self._on_fatal, loop)
         self._pipeline.start()
         self.metrics.bitrate_target.labels(codec=s.codec).set(config.bitrate_bps)
@@ -327,6 +330,7 @@ class StreamerService:
             on_sending=lambda out: self._on_sending(viewer_id, out),
             on_resync=lambda reason: self.pipeline.request_keyframe(reason, codec),
             on_drop=lambda reason: self.metrics.frames_dropped.labels(reason=reason).inc(),
+            cpu=self.metrics.cpu,
         )
         transceiver = pc.addTransceiver(track, direction="sendonly")
         # Before setRemoteDescription, or it has no effect (FIELD-NOTES trap 7).
@@ -370,7 +374,8 @@ class StreamerService:
 
         @channel.on("message")  # type: ignore[attr-defined, untyped-decorator]
         def on_message(message: str | bytes) -> None:
-            self._on_message(viewer, label, message)
+            with self.metrics.cpu.timed("data_channels"):
+                self._on_message(viewer, label, message)
 
         if label == FRAMES_CHANNEL:
             self._send_hello(viewer)
@@ -458,6 +463,11 @@ class StreamerService:
                 viewer.track.offer(out)
 
     def _on_sending(self, viewer_id: str, out: FrameOut) -> None:
+        with self.metrics.cpu.timed("data_channels"):
+            self._send_frame_info(viewer_id, out)
+
+    def _send_frame_info(self, viewer_id: str, out: FrameOut) -> None:
+        """Counts the frame and tells its viewer what it shows on the `frames` channel."""
         viewer = self.viewers.get(viewer_id)
         if viewer is None:
             return

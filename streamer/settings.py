@@ -57,6 +57,21 @@ class StreamerSettings(BaseSettings):
         None, description="host candidates to offer (e.g. 127.0.0.1); None: every interface"
     )
     allow_hardware_encoder: bool = True
+    host_sessions: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="sessions sharing this host's cores (a node's planned density, "
+        "docs/capacity.md): each encoder starts at most its share of threads",
+    )
+    still_repeat_fps: float = Field(
+        10.0,
+        ge=0.5,
+        le=144,
+        description="while nothing in view changes, nothing is rendered and the last picture "
+        "is re-encoded this often (at most the frame rate): a still scene costs a fraction "
+        "of a moving one (issue 12)",
+    )
     max_viewers: int = Field(16, ge=1, le=256)
     max_sdp_bytes: int = Field(65536, ge=1024)
     liveness_timeout_s: float = Field(

@@ -35,6 +35,7 @@ class EncoderConfig:
     fps: int
     bitrate_bps: int = 8_000_000
     allow_hardware: bool = True  # try h264_nvenc first when the codec is H.264
+    host_sessions: int = 1  # sessions sharing this host's cores: each encoder's thread budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class EncodedFrame:
     keyframe: bool
     encode_s: float
     size_bytes: int
+    encode_cpu_s: float = 0.0
+    """CPU time of the calling thread (the encoder's own threads are billed apart)."""
 
 
 class Encoder(ABC):

@@ -65,7 +65,7 @@ from streamer.render.dynamics import (
 )
 from streamer.render.egl import HeadlessGL
 from streamer.render.gltf import SceneGeometry
-from streamer.render.lighting import Look, PointLight, bake_lighting, scene_lights
+from streamer.render.lighting import Look, PointLight, bake_lighting, scene_lights, strobe_gains
 from streamer.render.source import RenderedFrame, RenderRequest, SceneState
 
 log = structlog.get_logger(__name__)
@@ -382,7 +382,7 @@ class SceneRenderer:
         drawn = time.perf_counter()
         out = self._ring[self._next]
         self._next = (self._next + 1) % RING_SIZE
-        self._convert_into(out)
+        readback_cpu_s, convert_cpu_s = self._convert_into(out)
         finished = time.perf_counter()
         return RenderedFrame(
             i420=out,
@@ -390,6 +390,23 @@ class SceneRenderer:
             height=self._height,
             render_s=drawn - started,
             convert_s=finished - drawn,
+            readback_cpu_s=readback_cpu_s,
+            convert_cpu_s=convert_cpu_s,
+        )
+
+    def same_picture(self, shown: RenderRequest, request: RenderRequest) -> bool:
+        """Same pose, eyes and scenario state, and the strobes (if any) in the same phase.
+
+        The picture is a pure function of those (the class's contract); scene time
+        reaches it only through the strobes' flash pattern.
+        """
+        if (shown.head, shown.eyes, shown.state) != (request.head, request.eyes, request.state):
+            return False
+        if not any(self._dynamics.control_strobe):
+            return True
+        period = self._look.strobe_period_s
+        return strobe_gains(shown.scene_time_s, period) == strobe_gains(
+            request.scene_time_s, period
         )
 
     def read_rgba(self, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
@@ -562,11 +579,24 @@ class SceneRenderer:
             for i, eye in enumerate(request.eyes)
         ]
 
-    def _convert_into(self, out: npt.NDArray[np.uint8]) -> None:
+    def _convert_into(self, out: npt.NDArray[np.uint8]) -> tuple[float, float]:
+        """Fills `out` with the frame; this thread's CPU seconds for (readback, convert)."""
+        started = time.thread_time()
         if self._cpu is not None:
             self._color_fbo.read_into(self._cpu.rgba, components=4, alignment=1, dtype="f1")
+            read = time.thread_time()
             self._cpu.convert(out)
-            return
+            return read - started, time.thread_time() - read
+        self._pack_i420()
+        packed = time.thread_time()
+        w, h = self._width, self._height
+        self._i420_fbo.read_into(
+            out, viewport=(0, 0, w // 4, h * 3 // 2), components=4, alignment=1, dtype="f1"
+        )
+        return time.thread_time() - packed, packed - started
+
+    def _pack_i420(self) -> None:
+        """The shader conversion: chroma, then luma and chroma packed in the I420 layout."""
         ctx, w, h = self._ctx, self._width, self._height
         ctx.disable(ctx.DEPTH_TEST | ctx.CULL_FACE)
         self._color.use(location=0)
@@ -579,6 +609,3 @@ class SceneRenderer:
         self._luma_vao.render(vertices=3)
         ctx.viewport = (0, h, w // 4, h // 2)
         self._pack_vao.render(vertices=3)
-        self._i420_fbo.read_into(
-            out, viewport=(0, 0, w // 4, h * 3 // 2), components=4, alignment=1, dtype="f1"
-        )

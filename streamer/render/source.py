@@ -65,6 +65,11 @@ class RenderedFrame:
     height: int
     render_s: float
     convert_s: float
+    readback_cpu_s: float = 0.0
+    """CPU time of this thread reading the frame back (streamer/cpu.py bills the rest
+    of `render` itself); 0 where a source has no readback."""
+    convert_cpu_s: float = 0.0
+    """CPU time of this thread converting colour; 0 where the source makes YUV directly."""
 
 
 class FrameSource(Protocol):
@@ -82,5 +87,13 @@ class FrameSource(Protocol):
         ...
 
     def render(self, request: RenderRequest) -> RenderedFrame: ...
+
+    def same_picture(self, shown: RenderRequest, request: RenderRequest) -> bool:
+        """True when rendering `request` would give exactly the picture `shown` gave.
+
+        The pipeline then neither renders nor encodes (issue 12: a still scene must
+        cost a small fraction of a moving one). False whenever unsure.
+        """
+        ...
 
     def close(self) -> None: ...

@@ -100,6 +100,10 @@ class TestPattern:
             convert_s=0.0,
         )
 
+    def same_picture(self, shown: RenderRequest, request: RenderRequest) -> bool:
+        """Never: the bars move and the frame id is drawn, so every frame differs."""
+        return False
+
     def close(self) -> None:
         self._ring.clear()
 

@@ -10,6 +10,7 @@ smear across the screen.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from streamer.cpu import StageCpu
 from streamer.encode.base import VIDEO_CLOCK_HZ
 from streamer.pipeline import FrameOut
 
@@ -42,8 +44,11 @@ class ViewerTrack(MediaStreamTrack):
         on_sending: Callable[[FrameOut], None],
         on_resync: Callable[[str], None],
         on_drop: Callable[[str], None],
+        cpu: StageCpu | None = None,
     ) -> None:
         super().__init__()
+        self._cpu = cpu
+        self._handed_at: float | None = None
         self._queue: asyncio.Queue[FrameOut] = asyncio.Queue(QUEUE_FRAMES)
         self._on_sending = on_sending
         self._on_resync = on_resync
@@ -72,8 +77,20 @@ class ViewerTrack(MediaStreamTrack):
         self._queue.put_nowait(out)
 
     async def recv(self) -> av.Packet[Any]:
+        """The next frame's packet, billing the previous one's send path to `send`.
+
+        aiortc's sender calls this, packetises what it returns, serialises, encrypts
+        (SRTP) and sends each RTP packet, then calls it again, all in one step of its
+        task: the sending thread's CPU time between our return and the next call is
+        exactly that frame's send path (`RTCRtpSender._run_rtp`, aiortc 1.16).
+        """
+        if self._cpu is not None and self._handed_at is not None:
+            self._cpu.add("send", time.thread_time() - self._handed_at)
+            self._handed_at = None
         if self.readyState != "live":
             raise MediaStreamError
         out = await self._queue.get()
         self._on_sending(out)
-        return single_packet(out)
+        packet = single_packet(out)
+        self._handed_at = time.thread_time()
+        return packet
