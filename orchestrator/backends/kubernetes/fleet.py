@@ -1,8 +1,9 @@
 """The warm pool on Kubernetes: a fleet of ready streamer pods kept at a buffer.
 
 Agones' Fleet with a buffer FleetAutoscaler is the model: the fleet should have
-`buffer` ready, unclaimed pods on top of the ones serving sessions, and never fewer
-than `min` nor more than `max` pods in all (`fleet_target`, a pure function).
+`buffer` ready, unclaimed pods on top of the ones serving sessions (or, with
+`buffer_percent`, that share of all pods), and never fewer than `min` nor more than
+`max` pods in all (`autoscale.warm_wanted`, a pure function).
 
 One replica keeps the pool (it holds the Lease, `lease`); every replica
 claims from it. The keeper, each period:
@@ -31,6 +32,7 @@ import structlog
 
 from orchestrator.backends.base import StreamerProfile
 from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.autoscale import BufferPolicy, warm_wanted
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.client import KubeApiError
 from orchestrator.backends.kubernetes.lease import LeaderLease
@@ -47,11 +49,12 @@ MAX_BACKOFF_S = 30.0
 KEY_WAIT_S = 60.0
 
 
-def fleet_target(*, bound: int, buffer: int, minimum: int, maximum: int) -> int:
+def fleet_target(
+    *, bound: int, buffer: int, minimum: int, maximum: int, percent: int | None = None
+) -> int:
     """Warm pods wanted: Agones' buffer policy, `clamp(bound + buffer, min, max) - bound`
-    (never negative: pods that serve sessions are never taken away)."""
-    total = min(max(bound + buffer, minimum), maximum)
-    return max(0, total - bound)
+    (never negative: pods that serve sessions are never taken away); see `autoscale`."""
+    return warm_wanted(BufferPolicy(buffer, minimum, maximum, percent), bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class WarmFleet:
             settings.pool_min,
             settings.pool_max,
         )
+        self.buffer_percent = settings.pool_buffer_percent
         self._backend = backend
         self._start_timeout_s = start_timeout_s
         self._hash = m.profile_hash(profile)
@@ -153,7 +157,11 @@ class WarmFleet:
             log.info("fleet.reap_dead", streamer=name)
             self._tasks.spawn(self._backend.delete(name), name="reap")
         wanted = fleet_target(
-            bound=count.bound, buffer=self.buffer, minimum=self.minimum, maximum=self.maximum
+            bound=count.bound,
+            buffer=self.buffer,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            percent=self.buffer_percent,
         )
         deficit = wanted - (count.ready + count.starting)
         in_flight = self._tasks.pending_named("start")

@@ -172,6 +172,14 @@ class KubernetesSettings(BaseModel):
     pool_buffer: int = Field(
         2, ge=0, description="Ready, unclaimed streamer pods to keep (Agones' bufferSize)."
     )
+    pool_buffer_percent: int | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="When set, the share of all streamer pods (percent) kept warm instead "
+        "of `pool_buffer`: the buffer follows demand (Agones' percentage bufferSize, "
+        "total = ceil(bound * 100 / (100 - percent))).",
+    )
     pool_min: int = Field(0, ge=0, description="Fewest streamer pods in all (warm + bound).")
     pool_max: int = Field(
         16, ge=0, description="Most streamer pods the pool grows to in all (warm + bound)."
