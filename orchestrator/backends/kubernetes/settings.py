@@ -161,6 +161,12 @@ class KubernetesSettings(BaseModel):
     claim_backoff_s: float = Field(
         0.002, ge=0, description="Base of the jittered exponential back-off after a 409, s."
     )
+    claim_placement: Literal["pack", "spread"] = Field(
+        "pack",
+        description="Which warm pod a claim takes: `pack` prefers the node already "
+        "serving the most sessions (so other nodes empty out and the cluster autoscaler "
+        "can remove them); `spread` takes any at random (`packing`).",
+    )
     max_unschedulable_s: float = Field(
         900.0,
         gt=0,

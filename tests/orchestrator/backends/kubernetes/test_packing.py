@@ -1,0 +1,72 @@
+"""Bin-packed claims: a claim takes its warm pod from the node already serving the most
+sessions (then the fullest, then by name; never a node being drained), so that after a
+peak the other nodes hold warm pods only and the cluster autoscaler may remove them.
+The ranking is pure; the simulator shows the outcome against `spread` claims."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from kubesim import kinds
+from orchestrator.backends.kubernetes import manifests as m
+from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.packing import NodeLoad
+from tests.kubesim.harness import PROFILE, cluster, opened, simulated
+from tests.waiting import eventually
+
+
+def test_nodes_rank_by_sessions_then_by_pods_then_by_name_and_drained_ones_not_at_all() -> None:
+    load = NodeLoad()
+    for pod, node, bound in [
+        ("a1", "a", True),
+        ("b1", "b", True),
+        ("b2", "b", False),
+        ("c1", "c", False),
+        ("c2", "c", False),
+        ("c3", "c", False),
+        ("d1", "d", True),
+        ("d2", "d", False),
+    ]:
+        load.place(pod, node, bound)
+    assert list(load.preferred(["a", "b", "c", "d"])) == ["b", "d", "a", "c"]
+    load.place("c1", "c", True)
+    load.place("c2", "c", True)  # c now serves two sessions
+    assert next(load.preferred(["a", "b", "c", "d"])) == "c"
+    load.place("c1", None, False)
+    load.place("c2", None, False)  # both gone
+    assert (load.sessions_on("c"), load.pods_on("c")) == (0, 1)
+    load.draining.add("b")
+    assert list(load.preferred(["a", "b", "c", "d"])) == ["d", "a", "c"]
+
+
+async def _nodes_serving_sessions(tmp_path: Path, placement: str) -> Counter[str]:
+    async with (
+        simulated(cluster(nodes=4, gpus=4), tmp_path / placement) as sim,
+        opened(sim, claim_placement=placement) as backend,
+    ):
+        spawned = await asyncio.gather(*(backend.spawn(PROFILE, None) for _ in range(16)))
+        await asyncio.gather(*(backend.wait_ready(s.id, 30) for s in spawned))
+        for i in range(4):
+            assert await backend.claim(PROFILE, f"s-{i}") is not None
+            await eventually(lambda i=i: _bound(backend) == i + 1)  # the watch brought it
+        pods = sim.cluster.store.list(kinds.PODS, "ixstream")
+        return Counter(
+            p["spec"]["nodeName"] for p in pods if p["metadata"]["labels"][m.STATE] == m.BOUND
+        )
+
+
+def _bound(backend: KubernetesBackend) -> int:
+    return sum(
+        backend.node_load.sessions_on(n) for n in {f"gpu-node-{i:04d}" for i in (1, 2, 3, 4)}
+    )
+
+
+async def test_packed_claims_fill_one_node_where_spread_claims_pin_several(
+    tmp_path: Path,
+) -> None:
+    packed = await _nodes_serving_sessions(tmp_path, "pack")
+    assert list(packed.values()) == [4]  # four sessions, one node
+    spread = [len(await _nodes_serving_sessions(tmp_path, "spread")) for _ in range(3)]
+    assert max(spread) > 1  # at random, four of sixteen pods almost never share a node
