@@ -74,9 +74,13 @@ def test_everything_namespaced_lives_in_the_ixstream_namespace() -> None:
 
 
 def test_the_role_grants_only_what_the_backend_calls_and_only_in_its_namespace() -> None:
-    kinds = {d["kind"] for d in documents()}
-    assert "ClusterRole" not in kinds
-    assert "ClusterRoleBinding" not in kinds
+    # One ClusterRole only, and it may list nodes and nothing else (cordoned nodes).
+    (cluster_role,) = [d for d in documents() if d["kind"] == "ClusterRole"]
+    assert cluster_role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]
+    (binding,) = [d for d in documents() if d["kind"] == "ClusterRoleBinding"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "ixstream-orchestrator", "namespace": "ixstream"}
+    ]
     rules = find("Role", "ixstream-orchestrator")["rules"]
     granted = {(r, v) for rule in rules for r in rule["resources"] for v in rule["verbs"]}
     assert granted <= {

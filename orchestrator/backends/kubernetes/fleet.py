@@ -20,6 +20,9 @@ claims from it. The keeper, each period:
 
 Pods pending for lack of a GPU count as starting: the pool does not pile up more pods
 the scheduler cannot place.
+
+Node drains (`drain`): warm pods on a cordoned node do not count towards the buffer
+and are retired; pods there that serve a session are marked draining and stay.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.autoscale import BufferPolicy, warm_wanted
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.client import KubeApiError
+from orchestrator.backends.kubernetes.drain import DRAINING_ANNOTATION, DrainWatch
 from orchestrator.backends.kubernetes.lease import LeaderLease
 from orchestrator.backends.kubernetes.status import is_ready, key_never_came, pod_fate
 from orchestrator.errors import OrchestratorError
@@ -63,6 +67,9 @@ class FleetCount:
     starting: int
     bound: int
     dead: tuple[str, ...]
+    #: Warm pods on cordoned nodes (retired first) and bound ones not yet marked.
+    drained: tuple[str, ...] = ()
+    to_mark: tuple[str, ...] = ()
 
 
 class WarmFleet:
@@ -91,6 +98,9 @@ class WarmFleet:
             backend.replica_id,
             settings.lease_duration_s,
             backend.clock,
+        )
+        self._drains = DrainWatch(
+            backend.client, backend.node_load, backend.clock, settings.drain_interval_s
         )
         self._tasks = TaskOwner("warm-fleet")
         self._loop: asyncio.Task[None] | None = None
@@ -122,27 +132,35 @@ class WarmFleet:
 
     def count(self) -> FleetCount:
         ready = starting = bound = 0
-        dead = []
+        dead, drained, to_mark = [], [], []
         now = self._backend.clock.now()
+        draining = self._backend.node_load.draining
         for name, pod in self._backend.pods().items():
             labels = pod["metadata"].get("labels") or {}
             if labels.get(m.PROFILE) != self._hash or pod["metadata"].get("deletionTimestamp"):
                 continue
             state = labels.get(m.STATE)
             fate = pod_fate(pod)
+            on_drained_node = (pod.get("spec") or {}).get("nodeName") in draining
             if state == m.BOUND:
                 bound += fate is None
+                marked = (pod["metadata"].get("annotations") or {}).get(DRAINING_ANNOTATION)
+                if on_drained_node and fate is None and marked != "true":
+                    to_mark.append(name)
             elif state == m.WARM:
                 if fate is not None or key_never_came(pod, now, KEY_WAIT_S):
                     dead.append(name)
+                elif on_drained_node:
+                    drained.append(name)
                 elif is_ready(pod):
                     ready += 1
                 else:
                     starting += 1
-        return FleetCount(ready, starting, bound, tuple(dead))
+        return FleetCount(ready, starting, bound, tuple(dead), tuple(drained), tuple(to_mark))
 
     async def reconcile(self) -> FleetCount:
         """One round: export the counts; if this replica keeps the pool, act on them."""
+        await self._drains.refresh()
         count = self.count()
         for state, value in (
             ("ready", count.ready),
@@ -156,6 +174,7 @@ class WarmFleet:
         for name in count.dead:
             log.info("fleet.reap_dead", streamer=name)
             self._tasks.spawn(self._backend.delete(name), name="reap")
+        self._drain(count)
         wanted = fleet_target(
             bound=count.bound,
             buffer=self.buffer,
@@ -174,6 +193,27 @@ class WarmFleet:
                 self._retiring.add(name)
                 self._tasks.spawn(self._retire(name), name="retire")
         return count
+
+    def _drain(self, count: FleetCount) -> None:
+        """Warm pods on cordoned nodes go first (safely, as surplus pods do); pods that
+        serve a session there are marked and stay until the session ends."""
+        for name in count.drained:
+            if name not in self._retiring:
+                log.info("fleet.drain_warm", streamer=name)
+                self._retiring.add(name)
+                self._tasks.spawn(self._retire(name), name="retire")
+        for name in count.to_mark:
+            self._tasks.spawn(self._mark_draining(name), name="mark")
+
+    async def _mark_draining(self, name: str) -> None:
+        patch = {"metadata": {"annotations": {DRAINING_ANNOTATION: "true"}}}
+        try:
+            await self._backend.client.merge_patch_pod(name, patch)
+        except KubeApiError as exc:
+            if exc.status != 404:
+                log.warning("fleet.mark_draining_failed", streamer=name, error=str(exc))
+            return
+        log.info("fleet.session_on_draining_node", streamer=name)
 
     async def _start_one(self) -> None:
         try:

@@ -191,6 +191,12 @@ class KubernetesSettings(BaseModel):
         16, ge=0, description="Most streamer pods the pool grows to in all (warm + bound)."
     )
     pool_interval_s: float = Field(1.0, gt=0, description="Period of the pool loop, seconds.")
+    drain_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often the cordoned nodes are listed (node drains: no claims "
+        "there, warm pods retired first), seconds.",
+    )
     lease_duration_s: float = Field(
         15.0, gt=0, description="Leader lease of the pool loop: one replica keeps the pool."
     )
