@@ -77,11 +77,11 @@ class Day:
     """The compressed day: `day_s` seconds stand for 24 hours."""
 
     day_s: float = 12.0
-    peak_sessions: int = 24
+    peak_sessions: int = 32
     session_s: float = 2.0
     gpus_per_node: int = 4
-    node_start_s: float = 0.5
-    unneeded_s: float = 1.0
+    node_start_s: float = 0.3
+    unneeded_s: float = 0.3
     seed: int = 13
 
 

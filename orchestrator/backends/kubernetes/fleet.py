@@ -12,7 +12,8 @@ claims from it. The keeper, each period:
   bound (serving a session);
 - starts the missing warm pods and waits for each (a task this fleet owns); a pod that
   fails to start is deleted, and starts back off while failures repeat;
-- retires surplus ready pods safely: it first flips the pod from `warm` to `retiring`
+- retires surplus ready pods (with packed claims, those on the least busy nodes first)
+  safely: it first flips the pod from `warm` to `retiring`
   with the resourceVersion it read, so a claim racing for the same pod either wins
   (and the retirement backs off with 409) or loses; only then deletes it;
 - reaps warm pods that can no longer serve (crashed, evicted, node lost, or still
@@ -188,11 +189,27 @@ class WarmFleet:
             for _ in range(deficit - in_flight):
                 self._tasks.spawn(self._start_one(), name="start")
         elif deficit < 0:
-            surplus = [n for n in self._backend.warm_ready(self._hash) if n not in self._retiring]
+            surplus = self._retire_order(
+                [n for n in self._backend.warm_ready(self._hash) if n not in self._retiring]
+            )
             for name in surplus[: -deficit - len(self._retiring)]:
                 self._retiring.add(name)
                 self._tasks.spawn(self._retire(name), name="retire")
         return count
+
+    def _retire_order(self, names: list[str]) -> list[str]:
+        """Surplus pods to retire first: with packed claims, those on the nodes claims
+        like least (fewest sessions, emptiest), so those nodes empty out for the
+        autoscaler; else the oldest (the order given)."""
+        if self._backend.settings.claim_placement != "pack":
+            return names
+        load, pods = self._backend.node_load, self._backend.pods()
+        worst_first = sorted(
+            names,
+            key=lambda n: load.rank((pods[n].get("spec") or {}).get("nodeName") or ""),
+            reverse=True,
+        )
+        return worst_first
 
     def _drain(self, count: FleetCount) -> None:
         """Warm pods on cordoned nodes go first (safely, as surplus pods do); pods that

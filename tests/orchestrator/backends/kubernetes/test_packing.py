@@ -12,6 +12,7 @@ from pathlib import Path
 from kubesim import kinds
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
+from orchestrator.backends.kubernetes.fleet import WarmFleet
 from orchestrator.backends.kubernetes.packing import NodeLoad
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
 from tests.waiting import eventually
@@ -70,3 +71,33 @@ async def test_packed_claims_fill_one_node_where_spread_claims_pin_several(
     assert list(packed.values()) == [4]  # four sessions, one node
     spread = [len(await _nodes_serving_sessions(tmp_path, "spread")) for _ in range(3)]
     assert max(spread) > 1  # at random, four of sixteen pods almost never share a node
+
+
+async def test_with_packed_claims_the_fleet_retires_surplus_pods_from_the_idlest_node_first(
+    tmp_path: Path,
+) -> None:
+    async with (
+        simulated(cluster(nodes=2, gpus=4), tmp_path) as sim,
+        opened(sim, pool_buffer=4, pool_interval_s=0.05) as backend,
+    ):
+        fleet = WarmFleet(backend, PROFILE, start_timeout_s=10)
+        await fleet.start()
+        try:
+            await eventually(lambda: fleet.count().ready == 4)
+            assert await backend.claim(PROFILE, "s-1") is not None
+            await eventually(lambda: fleet.count().ready == 4 and fleet.count().bound == 1)
+            busy = next(n for n in _nodes(backend) if backend.node_load.sessions_on(n))
+            fleet.buffer = 1  # demand fell: three warm pods too many
+            await eventually(lambda: fleet.count().ready == 1 and not _retiring(backend))
+            # What is left sits beside the session: the other node holds nothing of ours.
+            assert {backend.pods()[n]["spec"]["nodeName"] for n in backend.pods()} == {busy}
+        finally:
+            await fleet.close()
+
+
+def _nodes(backend: KubernetesBackend) -> set[str]:
+    return {p["spec"]["nodeName"] for p in backend.pods().values() if p["spec"].get("nodeName")}
+
+
+def _retiring(backend: KubernetesBackend) -> bool:
+    return any(p["metadata"]["labels"].get(m.STATE) == "retiring" for p in backend.pods().values())
