@@ -123,7 +123,7 @@ class KubernetesBackend(SessionBackend):
         )
         self._http: httpx.AsyncClient | None = None
         self._replica = settings.replica_id or socket.gethostname()
-        self.node_load = NodeLoad()  # sessions and pods per node, for packed claims
+        self.node_load = NodeLoad(self._replica)  # sessions per node, for packed claims
         ranking = self.node_load.preferred if settings.claim_placement == "pack" else None
         self._warm = WarmIndex(ranking)  # profile hash -> ready warm pod names
         self._claims = Claimer(
@@ -416,7 +416,8 @@ class KubernetesBackend(SessionBackend):
         profile = labels.get(m.PROFILE, "")
         warm = event_type != "DELETED" and labels.get(m.STATE) == m.WARM and is_ready(pod)
         node = (pod.get("spec") or {}).get("nodeName") if event_type != "DELETED" else None
-        self.node_load.place(name, node, labels.get(m.STATE) == m.BOUND)
+        mine = (meta.get("annotations") or {}).get(m.CLAIMED_BY_ANNOTATION) == self._replica
+        self.node_load.place(name, node, labels.get(m.STATE) == m.BOUND, mine)
         self._warm.set(profile, name, warm, node or "")
 
     def _key(self, pod_name: str) -> str:

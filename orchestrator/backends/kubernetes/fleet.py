@@ -198,18 +198,18 @@ class WarmFleet:
         return count
 
     def _retire_order(self, names: list[str]) -> list[str]:
-        """Surplus pods to retire first: with packed claims, those on the nodes claims
-        like least (fewest sessions, emptiest), so those nodes empty out for the
-        autoscaler; else the oldest (the order given)."""
+        """Surplus pods to retire first: with packed claims, those on the idlest nodes
+        (fewest sessions, then fewest pods, whichever replica claimed them), so those
+        nodes empty out for the autoscaler; else the oldest (the order given)."""
         if self._backend.settings.claim_placement != "pack":
             return names
         load, pods = self._backend.node_load, self._backend.pods()
-        worst_first = sorted(
-            names,
-            key=lambda n: load.rank((pods[n].get("spec") or {}).get("nodeName") or ""),
-            reverse=True,
-        )
-        return worst_first
+
+        def idleness(name: str) -> tuple[int, int]:
+            node = (pods[name].get("spec") or {}).get("nodeName") or ""
+            return (load.sessions_on(node), load.pods_on(node))
+
+        return sorted(names, key=idleness)
 
     def _drain(self, count: FleetCount) -> None:
         """Warm pods on cordoned nodes go first (safely, as surplus pods do); pods that

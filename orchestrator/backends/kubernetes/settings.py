@@ -163,9 +163,9 @@ class KubernetesSettings(BaseModel):
     )
     claim_placement: Literal["pack", "spread"] = Field(
         "pack",
-        description="Which warm pod a claim takes: `pack` prefers the node already "
-        "serving the most sessions (so other nodes empty out and the cluster autoscaler "
-        "can remove them); `spread` takes any at random (`packing`).",
+        description="Which warm pod a claim takes: `pack` prefers nodes where this "
+        "replica already serves sessions, then idle ones (so other nodes empty out and the "
+        "cluster autoscaler can remove them); `spread` takes any at random (`packing`).",
     )
     max_unschedulable_s: float = Field(
         900.0,

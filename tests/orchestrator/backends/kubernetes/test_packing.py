@@ -1,7 +1,9 @@
-"""Bin-packed claims: a claim takes its warm pod from the node already serving the most
-sessions (then the fullest, then by name; never a node being drained), so that after a
-peak the other nodes hold warm pods only and the cluster autoscaler may remove them.
-The ranking is pure; the simulator shows the outcome against `spread` claims."""
+"""Bin-packed claims: a claim takes its warm pod from a node where this replica already
+serves sessions (then an idle node, then others' nodes; in a fixed order per replica;
+never a node being drained), so that after a peak the other nodes hold warm pods only
+and the cluster autoscaler may remove them; surplus warm pods are retired from the
+idlest nodes first. The ranking is pure; the simulator shows the outcome against
+`spread` claims."""
 
 from __future__ import annotations
 
@@ -18,28 +20,34 @@ from tests.kubesim.harness import PROFILE, cluster, opened, simulated
 from tests.waiting import eventually
 
 
-def test_nodes_rank_by_sessions_then_by_pods_then_by_name_and_drained_ones_not_at_all() -> None:
-    load = NodeLoad()
-    for pod, node, bound in [
-        ("a1", "a", True),
-        ("b1", "b", True),
-        ("b2", "b", False),
-        ("c1", "c", False),
-        ("c2", "c", False),
-        ("c3", "c", False),
-        ("d1", "d", True),
-        ("d2", "d", False),
+def test_nodes_rank_mine_first_then_idle_then_others_and_drained_ones_not_at_all() -> None:
+    load = NodeLoad("replica-a")
+    for pod, node, bound, mine in [
+        ("a1", "a", True, True),  # a session of mine
+        ("b1", "b", True, False),  # another replica's session
+        ("b2", "b", False, False),
+        ("c1", "c", False, False),  # warm pods only
+        ("d1", "d", False, False),
     ]:
-        load.place(pod, node, bound)
-    assert list(load.preferred(["a", "b", "c", "d"])) == ["b", "d", "a", "c"]
-    load.place("c1", "c", True)
-    load.place("c2", "c", True)  # c now serves two sessions
+        load.place(pod, node, bound, mine)
+    ranked = list(load.preferred(["a", "b", "c", "d"]))
+    assert ranked[0] == "a"
+    assert set(ranked[1:3]) == {"c", "d"}  # idle nodes, in this replica's own order
+    assert ranked[3] == "b"
+    # The order within a tier is fixed per replica, and differs between replicas.
+    assert list(load.preferred(["c", "d"])) == ranked[1:3]
+    orders = set()
+    for replica in ("r1", "r2", "r3", "r4", "r5", "r6"):
+        other = NodeLoad(replica)
+        orders.add(tuple(other.preferred([f"n{i}" for i in range(8)])))
+    assert len(orders) > 1
+    # Sessions that end leave the node idle again.
+    load.place("a1", None, False)
+    assert (load.sessions_on("a"), load.pods_on("a")) == (0, 0)
+    load.place("c1", "c", True, True)
     assert next(load.preferred(["a", "b", "c", "d"])) == "c"
-    load.place("c1", None, False)
-    load.place("c2", None, False)  # both gone
-    assert (load.sessions_on("c"), load.pods_on("c")) == (0, 1)
-    load.draining.add("b")
-    assert list(load.preferred(["a", "b", "c", "d"])) == ["d", "a", "c"]
+    load.draining.add("c")
+    assert "c" not in list(load.preferred(["a", "b", "c", "d"]))
 
 
 async def _nodes_serving_sessions(tmp_path: Path, placement: str) -> Counter[str]:
