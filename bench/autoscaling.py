@@ -33,6 +33,7 @@ import asyncio
 import itertools
 import logging
 import random
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -297,7 +298,12 @@ async def drill(day: Day, names: list[str] | None = None) -> dict[str, Any]:
 
 def run(day: Day | None = None) -> dict[str, Any]:
     """The drill's figures, JSON-ready; the baseline (`fixed_spread`) in the same run."""
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    # Warnings (a warm pod evicted by a scale-down while starting) go to stderr: stdout
+    # is the JSON document alone.
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     day = day or Day()
     results = asyncio.run(drill(day))
     base, packed = results["fixed_spread"], results["buffer_packed"]
