@@ -25,8 +25,11 @@ and `Retry-After: 1` (what API Priority and Fairness sends). Claims per second a
 p99 of both rounds, their ratio, and the 429s met: every claim must still succeed
 exactly once.
 
-`python -m bench.kubernetes` prints the result as JSON; `python -m bench.kubernetes
-under_429` runs only the second measurement.
+Case `autoscaling_drill` (`bench.autoscaling`): a compressed day of demand against a
+simulated cluster autoscaler; claims served warm, cold and queued, and GPU-node time
+packed against spread, fixed buffer against the buffer policy, in the same run.
+
+`python -m bench.kubernetes [claims] [under_429] [autoscaling_drill]` prints the result as JSON.
 """
 
 from __future__ import annotations
@@ -42,13 +45,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import structlog
 
+from bench import autoscaling
 from orchestrator.backends.base import StreamerProfile
 from orchestrator.backends.kubernetes import manifests as m
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
@@ -322,15 +326,33 @@ def run_under_429(
     return result
 
 
-def run(nodes: int = 1000, gpus: int = 8, sessions: int = 8000, workers: int = 4) -> dict[str, Any]:
-    """Measure claims and memory (see the module docstring); returns a JSON-ready dict."""
+CASES = ("claims", "under_429", "autoscaling_drill")
+
+
+def run(
+    nodes: int = 1000,
+    gpus: int = 8,
+    sessions: int = 8000,
+    workers: int = 4,
+    cases: Sequence[str] = CASES,
+) -> dict[str, Any]:
+    """Measure claims and memory (see the module docstring), and the autoscaling drill;
+    returns a JSON-ready dict."""
     # One log line per pod would cost more than the claims being measured.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    result = asyncio.run(_measure(nodes, gpus, sessions, workers))
-    result["meets_targets"] = result["claims_per_s"] >= 500 and result["claim_ms_p99"] <= 50
-    result["under_429"] = run_under_429()
+    result: dict[str, Any] = {}
+    if "claims" in cases:
+        result = asyncio.run(_measure(nodes, gpus, sessions, workers))
+        result["meets_targets"] = result["claims_per_s"] >= 500 and result["claim_ms_p99"] <= 50
+    if "under_429" in cases:
+        result["under_429"] = run_under_429()
+    if "autoscaling_drill" in cases:
+        result["autoscaling_drill"] = autoscaling.run()
     return result
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_under_429() if sys.argv[1:] == ["under_429"] else run(), indent=2))
+    unknown = set(sys.argv[1:]) - set(CASES)
+    if unknown:
+        sys.exit(f"unknown case(s) {sorted(unknown)}; the cases are {', '.join(CASES)}")
+    print(json.dumps(run(cases=sys.argv[1:] or CASES), indent=2))

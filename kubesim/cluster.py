@@ -19,7 +19,7 @@ from kubesim.garbage import GarbageCollector
 from kubesim.kubelet import Kubelet, KubeletConfig
 from kubesim.nodes import NodeController
 from kubesim.registry import Registry
-from kubesim.scheduler import Scheduler
+from kubesim.scheduler import Scheduler, Scoring
 from kubesim.store import Obj, Store
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -44,6 +44,10 @@ class ClusterConfig:
     namespaces: Sequence[str] = ()
     history_size: int = 100_000
     kubelet: KubeletConfig = field(default_factory=KubeletConfig)
+    #: kube-scheduler's NodeResourcesFit scoring: spread (`LeastAllocated`) or pack.
+    scoring: Scoring = "LeastAllocated"
+    #: The cluster's PriorityClasses (name -> value) for preemption.
+    priority_classes: Mapping[str, int] = field(default_factory=dict)
 
 
 class Cluster:
@@ -52,7 +56,7 @@ class Cluster:
         self.store = Store(config.history_size)
         self.kubelet = Kubelet(self.store, config.kubelet)
         self.registry = Registry(self.store, self.kubelet.logs)
-        self.scheduler = Scheduler(self.store)
+        self.scheduler = Scheduler(self.store, config.scoring, config.priority_classes)
         self.nodes = NodeController(self.store, self.kubelet)
         self.gc = GarbageCollector(self.registry)
         self._scheduler_task: asyncio.Task[None] | None = None

@@ -37,9 +37,32 @@ SERVICES = Kind("", "v1", "services", "Service", True, subresources=frozenset({"
 SECRETS = Kind("", "v1", "secrets", "Secret", True)
 CONFIGMAPS = Kind("", "v1", "configmaps", "ConfigMap", True)
 EVENTS = Kind("", "v1", "events", "Event", True)
-NODES = Kind("", "v1", "nodes", "Node", False, subresources=frozenset({"status"}))
+#: `kubectl get nodes --field-selector spec.unschedulable=true`: cordoned nodes.
+NODE_FIELDS: dict[str, FieldGetter] = {
+    **COMMON_FIELDS,
+    "spec.unschedulable": lambda o: str(bool((o.get("spec") or {}).get("unschedulable"))).lower(),
+}
+NODES = Kind("", "v1", "nodes", "Node", False, NODE_FIELDS, frozenset({"status"}))
 NAMESPACES = Kind("", "v1", "namespaces", "Namespace", False, subresources=frozenset({"status"}))
 LEASES = Kind("coordination.k8s.io", "v1", "leases", "Lease", True)
+PODDISRUPTIONBUDGETS = Kind(
+    "policy",
+    "v1",
+    "poddisruptionbudgets",
+    "PodDisruptionBudget",
+    True,
+    subresources=frozenset({"status"}),
+)
 
-ALL: tuple[Kind, ...] = (PODS, SERVICES, SECRETS, CONFIGMAPS, EVENTS, NODES, NAMESPACES, LEASES)
+ALL: tuple[Kind, ...] = (
+    PODS,
+    SERVICES,
+    SECRETS,
+    CONFIGMAPS,
+    EVENTS,
+    NODES,
+    NAMESPACES,
+    LEASES,
+    PODDISRUPTIONBUDGETS,
+)
 BY_PATH: dict[tuple[str, str, str], Kind] = {(k.group, k.version, k.plural): k for k in ALL}

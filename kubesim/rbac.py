@@ -15,8 +15,9 @@ A rule of an `rbac.authorization.k8s.io/v1` Role allows a request when its
 `apiGroups`, `resources` and `verbs` each contain the request's value or `*`
 (`*/SUBRESOURCE` matches that subresource of any resource) and, if it has
 `resourceNames`, the request names one of them (rbac/v1 `RuleAllows`). A Role's rules
-apply in its own namespace only. A refusal is `403 Forbidden` with the real server's
-message (`forbidden.go`).
+apply in its own namespace only; a ClusterRole's, bound by a ClusterRoleBinding, apply
+everywhere, cluster-scoped resources (nodes) included. A refusal is `403 Forbidden`
+with the real server's message (`forbidden.go`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class Grant:
     rules: tuple[Rule, ...]
     user: str = DEFAULT_USER
     namespace: str | None = None
+    #: Rules of ClusterRoles bound to the same user by ClusterRoleBindings: everywhere.
+    cluster_rules: tuple[Rule, ...] = ()
 
 
 def verb_of(method: str, *, has_name: bool, watch: bool) -> str:
@@ -105,6 +108,8 @@ def _resource_matches(resources: Iterable[str], request: RequestAttributes) -> b
 
 def allows(grant: Grant, request: RequestAttributes) -> bool:
     """Whether the grant's user may make the request."""
+    if any(rule_allows(rule, request) for rule in grant.cluster_rules):
+        return True
     if grant.namespace is not None and request.namespace != grant.namespace:
         return False
     return any(rule_allows(rule, request) for rule in grant.rules)
@@ -147,5 +152,26 @@ def grant_from_manifests(documents: Iterable[Mapping[str, Any]], role: str) -> G
     if binding is None:
         raise ValueError(f"no RoleBinding binds Role {role!r}")
     subject = next(s for s in binding["subjects"] if s.get("kind") == "ServiceAccount")
-    user = f"system:serviceaccount:{subject.get('namespace', namespace)}:{subject['name']}"
-    return Grant(tuple(found.get("rules") or ()), user, namespace)
+    account = (subject.get("namespace", namespace), subject["name"])
+    user = f"system:serviceaccount:{account[0]}:{account[1]}"
+    return Grant(tuple(found.get("rules") or ()), user, namespace, _cluster_rules(docs, account))
+
+
+def _cluster_rules(docs: list[Mapping[str, Any]], account: tuple[str, str]) -> tuple[Rule, ...]:
+    """The rules of every ClusterRole a ClusterRoleBinding binds to the service account."""
+    bound = {
+        d["roleRef"]["name"]
+        for d in docs
+        if d.get("kind") == "ClusterRoleBinding"
+        and d["roleRef"].get("kind") == "ClusterRole"
+        and any(
+            s.get("kind") == "ServiceAccount" and (s.get("namespace"), s.get("name")) == account
+            for s in d.get("subjects") or ()
+        )
+    }
+    return tuple(
+        rule
+        for d in docs
+        if d.get("kind") == "ClusterRole" and d["metadata"]["name"] in bound
+        for rule in d.get("rules") or ()
+    )

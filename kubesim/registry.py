@@ -27,7 +27,8 @@ from typing import Any
 
 from kubesim import kinds
 from kubesim.admission import prepare_create, prepare_update
-from kubesim.errors import BadRequest, Conflict, Gone, NotFound
+from kubesim.disruption import eviction_refusal
+from kubesim.errors import BadRequest, Conflict, Gone, NotFound, TooManyRequests
 from kubesim.kinds import Kind
 from kubesim.patch import apply_patch
 from kubesim.selectors import FieldSelector, LabelSelector
@@ -215,11 +216,15 @@ class Registry:
         }
 
     def evict(self, namespace: str, name: str, body: Obj) -> Obj:
-        """The Eviction subresource (policy/v1): an API-initiated, graceful delete.
-
-        No PodDisruptionBudget is simulated, so every eviction is allowed (201).
+        """The Eviction subresource (policy/v1): an API-initiated, graceful delete,
+        refused with 429 where a PodDisruptionBudget allows no disruption (`disruption`).
         """
-        self.store.get(kinds.PODS, namespace, name)
+        pod = self.store.get(kinds.PODS, namespace, name)
+        refusal = eviction_refusal(
+            pod, self.store.all(kinds.PODDISRUPTIONBUDGETS), self.store.all(kinds.PODS)
+        )
+        if refusal is not None:
+            raise TooManyRequests(refusal)
         options = (body or {}).get("deleteOptions") or {}
         self.delete(kinds.PODS, namespace, name, options)
         return {

@@ -11,6 +11,19 @@ retried whenever capacity may have appeared (a node added or changed, a pod gone
 Pods that ask for the same thing are scheduled alike (kube-scheduler's equivalence
 classes): once one fails in a pass, its twins fail at once without a scan, which keeps
 a long queue of GPU pods cheap while the cluster is full.
+
+Two scorings, as kube-scheduler's NodeResourcesFit plugin offers (its
+`scoringStrategy` in a KubeSchedulerConfiguration):
+
+- `LeastAllocated` (the default): here the first fitting node from a rotating cursor,
+  which spreads pods over the nodes without scoring them all;
+- `MostAllocated`: every node is scored, the fullest fitting one wins (by the share of
+  each requested resource already requested, the GPU included): bin-packing, so that
+  nodes empty out and a cluster autoscaler can remove them.
+
+A pod that fits nowhere may preempt pods of lower priority (`preemption`): the victims
+are deleted and the pod is bound to their node at once. `priority_classes` stands in
+for the cluster's PriorityClass objects (name -> value).
 """
 
 from __future__ import annotations
@@ -18,14 +31,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from kubesim import kinds
 from kubesim.conditions import condition, with_condition
 from kubesim.fit import NodeInfo, fit_failure, pod_host_ports, pod_requests, unschedulable_message
+from kubesim.preemption import Victims, best_victims, priority_of, victims_on
 from kubesim.store import Event, Obj, Store
 
 Key = tuple[str, str]
+Scoring = Literal["LeastAllocated", "MostAllocated"]
 
 
 def _key(obj: Obj) -> Key:
@@ -40,13 +56,22 @@ def _bound_and_running(pod: Obj) -> bool:
 
 
 class Scheduler:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        scoring: Scoring = "LeastAllocated",
+        priority_classes: Mapping[str, int] | None = None,
+    ) -> None:
         self._store = store
+        self.scoring: Scoring = scoring
+        self.priority_classes = dict(priority_classes or {})
+        self._priorities: Counter[int] = Counter()  # of bound pods: who could be preempted
         self._nodes: dict[str, NodeInfo] = {}
         self._order: list[str] = []
         self._cursor = 0
         self._pending: dict[Key, None] = {}  # insertion-ordered set
         self._bound: dict[Key, tuple[str, Counter[str], set[int]]] = {}
+        self._bound_priority: dict[Key, int] = {}
         self._wake = asyncio.Event()
         store.subscribe(self._on_event)
 
@@ -89,6 +114,8 @@ class Scheduler:
     def _reserve(self, key: Key, pod: Obj, node_name: str) -> None:
         requests, ports = pod_requests(pod), pod_host_ports(pod)
         self._bound[key] = (node_name, requests, ports)
+        self._priorities[priority_of(pod, self.priority_classes)] += 1
+        self._bound_priority[key] = priority_of(pod, self.priority_classes)
         node = self._nodes.get(node_name)
         if node is not None:
             node.requested.update(requests)
@@ -98,6 +125,7 @@ class Scheduler:
         entry = self._bound.pop(key, None)
         if entry is None:
             return
+        self._priorities[self._bound_priority.pop(key, 0)] -= 1
         node_name, requests, ports = entry
         node = self._nodes.get(node_name)
         if node is not None:
@@ -137,6 +165,8 @@ class Scheduler:
                 continue
             node, reasons = self._find_node(pod)
             if node is None:
+                node = self._preempt_for(pod)
+            if node is None:
                 message = unschedulable_message(len(self._order), reasons)
                 failed[twin] = (message, reasons)
                 self._mark_unschedulable(pod, message)
@@ -144,6 +174,8 @@ class Scheduler:
                 self._bind(pod, node)
 
     def _find_node(self, pod: Obj) -> tuple[NodeInfo | None, Counter[str]]:
+        if self.scoring == "MostAllocated":
+            return self._fullest_node(pod)
         requests = pod_requests(pod)
         reasons: Counter[str] = Counter()
         count = len(self._order)
@@ -156,6 +188,62 @@ class Scheduler:
                 return node, reasons
             reasons[reason] += 1
         return None, reasons
+
+    def _fullest_node(self, pod: Obj) -> tuple[NodeInfo | None, Counter[str]]:
+        """MostAllocated: the fitting node whose requested resources are the most used
+        (mean share over the resources the pod asks for); the first on ties."""
+        requests = pod_requests(pod)
+        asked = [r for r, v in requests.items() if v and r != "pods"]
+        reasons: Counter[str] = Counter()
+        best: NodeInfo | None = None
+        best_score = -1.0
+        for name in self._order:
+            node = self._nodes[name]
+            reason = fit_failure(pod, node, requests)
+            if reason is not None:
+                reasons[reason] += 1
+                continue
+            shares = [node.requested[r] / node.allocatable[r] for r in asked]
+            score = sum(shares) / len(shares) if shares else 0.0
+            if score > best_score:
+                best, best_score = node, score
+        return best, reasons
+
+    def _preempt_for(self, pod: Obj) -> NodeInfo | None:
+        """Remove the fewest lower-priority pods that let `pod` fit; their node."""
+        mine = priority_of(pod, self.priority_classes)
+        if not any(p < mine and n > 0 for p, n in self._priorities.items()):
+            return None
+        running: dict[str, list[Obj]] = {}
+        for key, (node_name, _, _) in self._bound.items():
+            if self._bound_priority.get(key, 0) < mine:
+                victim = self._store.find(kinds.PODS, *key)
+                if victim is not None:
+                    running.setdefault(node_name, []).append(victim)
+        candidates = [
+            found
+            for name, pods in running.items()
+            if name in self._nodes
+            and (found := victims_on(pod, self._nodes[name], pods, self.priority_classes))
+        ]
+        chosen = best_victims(candidates, self.priority_classes)
+        if chosen is None:
+            return None
+        self._evict(chosen, pod)
+        return self._nodes[chosen.node]
+
+    def _evict(self, victims: Victims, preemptor: Obj) -> None:
+        message = f"Preempted by pod {preemptor['metadata'].get('uid', '')} on node {victims.node}"
+        for victim in victims.pods:
+            status = with_condition(
+                victim.get("status") or {},
+                "DisruptionTarget",
+                True,
+                "PreemptionByScheduler",
+                message,
+            )
+            self._store.update(kinds.PODS, {**victim, "status": status}, expected_version=None)
+            self._store.remove(kinds.PODS, *_key(victim))
 
     def _bind(self, pod: Obj, node: NodeInfo) -> None:
         key = _key(pod)
@@ -186,5 +274,7 @@ def _equivalence(pod: Obj) -> str:
         "selector": spec.get("nodeSelector"),
         "tolerations": spec.get("tolerations"),
         "ports": sorted(pod_host_ports(pod)),
+        # a higher priority may preempt where its twin of lower priority could not
+        "priority": [spec.get("priorityClassName"), spec.get("priority")],
     }
     return json.dumps(signature, sort_keys=True)

@@ -37,6 +37,8 @@ EVERYTHING_ON = [
     "monitoring.grafanaDashboard.enabled=true",
     "streamer.signalling=service",
     "pool.min=2",
+    "pool.bufferPercent=20",
+    "headroom.enabled=true",
 ]
 
 
@@ -84,6 +86,7 @@ def test_the_rendered_orchestrator_env_is_a_valid_kubernetes_backend_configurati
     settings = KubernetesSettings.model_validate(fields)
     assert settings.signalling == "service"
     assert settings.pool_min == 2
+    assert (settings.pool_buffer_percent, settings.claim_placement) == (20, "pack")
     assert (settings.port, settings.metrics_port) == (8080, 9090)
     ice = settings_from_env(container["env"], monkeypatch).ice
     assert ice.turn_uris[0].startswith("turn:turn.example.org:3478")
@@ -171,6 +174,9 @@ def test_values_yaml_satisfies_its_schema() -> None:
         (("streamer", "port"), 70000),
         (("streamer", "metricsPort"), 0),
         (("turn", "credentialTtlSeconds"), 5),
+        (("pool", "bufferPercent"), 100),
+        (("headroom", "priority"), 0),
+        (("headroom", "replicas"), -1),
     ],
 )
 def test_the_schema_rejects_out_of_range_numbers(path: tuple[str, ...], value: int) -> None:
@@ -179,7 +185,15 @@ def test_the_schema_rejects_out_of_range_numbers(path: tuple[str, ...], value: i
 
 @pytest.mark.parametrize(
     "where",
-    [(), ("orchestrator",), ("streamer", "gpu"), ("monitoring",), ("networkPolicy", "prometheus")],
+    [
+        (),
+        ("orchestrator",),
+        ("streamer", "gpu"),
+        ("monitoring",),
+        ("networkPolicy", "prometheus"),
+        ("headroom",),
+        ("prePull",),
+    ],
 )
 def test_the_schema_rejects_unknown_keys_at_every_level(where: tuple[str, ...]) -> None:
     complaint = schema_complaint_about_an_extra_key(where)

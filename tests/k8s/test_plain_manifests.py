@@ -38,6 +38,10 @@ def documents() -> list[dict[str, Any]]:
     return docs
 
 
+#: Kinds that live in no namespace.
+CLUSTER_SCOPED = {"Namespace", "PriorityClass", "ClusterRole", "ClusterRoleBinding"}
+
+
 def find(kind: str, name: str) -> dict[str, Any]:
     return next(d for d in documents() if d["kind"] == kind and d["metadata"]["name"] == name)
 
@@ -56,20 +60,27 @@ def test_every_manifest_is_valid_against_the_kubernetes_schema_in_strict_mode() 
         "PrometheusRule/ixstream",
         "PersistentVolumeClaim/ixstream-library",
         "PersistentVolumeClaim/ixstream-records",
+        "PriorityClass/ixstream-placeholder",
+        "Deployment/ixstream-placeholder",
+        "DaemonSet/ixstream-prepull",
     ):
         assert expected in names
 
 
 def test_everything_namespaced_lives_in_the_ixstream_namespace() -> None:
     for doc in documents():
-        if doc["kind"] != "Namespace":
+        if doc["kind"] not in CLUSTER_SCOPED:
             assert doc["metadata"]["namespace"] == "ixstream", doc["metadata"]["name"]
 
 
 def test_the_role_grants_only_what_the_backend_calls_and_only_in_its_namespace() -> None:
-    kinds = {d["kind"] for d in documents()}
-    assert "ClusterRole" not in kinds
-    assert "ClusterRoleBinding" not in kinds
+    # One ClusterRole only, and it may list nodes and nothing else (cordoned nodes).
+    (cluster_role,) = [d for d in documents() if d["kind"] == "ClusterRole"]
+    assert cluster_role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]
+    (binding,) = [d for d in documents() if d["kind"] == "ClusterRoleBinding"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "ixstream-orchestrator", "namespace": "ixstream"}
+    ]
     rules = find("Role", "ixstream-orchestrator")["rules"]
     granted = {(r, v) for rule in rules for r in rule["resources"] for v in rule["verbs"]}
     assert granted <= {
@@ -159,9 +170,27 @@ def test_streamers_take_signalling_from_the_orchestrator_and_scrapes_from_promet
 
 
 def test_streamers_serving_a_session_are_never_evicted_voluntarily() -> None:
+    """Pods without a controller support only an integer minAvailable; at least the most
+    sessions there can be, it allows no eviction of a pod that serves one."""
     budget = find("PodDisruptionBudget", "ixstream-streamer-in-session")
-    assert budget["spec"]["maxUnavailable"] == 0
+    assert "maxUnavailable" not in budget["spec"]
+    env = {
+        e["name"]: e.get("value")
+        for e in find("Deployment", "ixstream-orchestrator")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"]
+    }
+    assert budget["spec"]["minAvailable"] >= int(env["IXS_ORCH_MAX_SESSIONS"])
+    assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
     assert budget["spec"]["selector"]["matchLabels"]["ixstream.io/state"] == "bound"
+
+
+def test_placeholders_sit_below_every_streamer_and_hold_a_gpu_each() -> None:
+    priority = find("PriorityClass", "ixstream-placeholder")
+    assert priority["value"] < 0
+    pod = find("Deployment", "ixstream-placeholder")["spec"]["template"]["spec"]
+    assert pod["priorityClassName"] == "ixstream-placeholder"
+    assert pod["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": "1"}
 
 
 def _exported_metric_names() -> set[str]:

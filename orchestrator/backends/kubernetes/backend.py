@@ -58,6 +58,7 @@ from orchestrator.backends.kubernetes.claims import Claimer, ClaimOutcome, Claim
 from orchestrator.backends.kubernetes.client import KubeApiError, KubeClient, policy_of
 from orchestrator.backends.kubernetes.keys import streamer_key
 from orchestrator.backends.kubernetes.metrics import KubernetesMetrics
+from orchestrator.backends.kubernetes.packing import NodeLoad
 from orchestrator.backends.kubernetes.retry import Retrier
 from orchestrator.backends.kubernetes.settings import KubernetesSettings
 from orchestrator.backends.kubernetes.status import (
@@ -127,7 +128,9 @@ class KubernetesBackend(SessionBackend):
         )
         self._http: httpx.AsyncClient | None = None
         self._replica = settings.replica_id or socket.gethostname()
-        self._warm = WarmIndex()  # profile hash -> ready warm pod names
+        self.node_load = NodeLoad(self._replica)  # sessions per node, for packed claims
+        ranking = self.node_load.preferred if settings.claim_placement == "pack" else None
+        self._warm = WarmIndex(ranking)  # profile hash -> ready warm pod names
         self._claims = Claimer(
             self._client,
             self._pods.objects,
@@ -410,7 +413,10 @@ class KubernetesBackend(SessionBackend):
             self._counted_fates.discard(name)
         profile = labels.get(m.PROFILE, "")
         warm = event_type != "DELETED" and labels.get(m.STATE) == m.WARM and is_ready(pod)
-        self._warm.set(profile, name, warm)
+        node = (pod.get("spec") or {}).get("nodeName") if event_type != "DELETED" else None
+        mine = (meta.get("annotations") or {}).get(m.CLAIMED_BY_ANNOTATION) == self._replica
+        self.node_load.place(name, node, labels.get(m.STATE) == m.BOUND, mine)
+        self._warm.set(profile, name, warm, node or "")
 
     def _key(self, pod_name: str) -> str:
         """The pod's key: derived, the same on every replica (`keys`)."""

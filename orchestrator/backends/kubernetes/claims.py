@@ -116,9 +116,7 @@ class Claimer:
         conflicts = attempts = 0
         wanted = m.profile_hash(profile)
         while attempts < self._policy.attempts:
-            name = self._warm.members(wanted).pick(
-                lambda n: n not in tried and not self.busy(n), self._rng
-            )
+            name = self._warm.pick(wanted, lambda n: n not in tried and not self.busy(n), self._rng)
             if name is None:
                 break
             attempts += 1

@@ -346,6 +346,19 @@ class KubeClient:
             ),
         )
 
+    # --- nodes (read only) -------------------------------------------------------------
+
+    async def list_cordoned_nodes(self) -> Obj:
+        """Nodes marked unschedulable (`kubectl cordon`, the first step of a drain),
+        selected by the server (`spec.unschedulable` is a node field selector)."""
+        return await self._json(
+            self.core.list_node(
+                field_selector="spec.unschedulable=true",
+                _preload_content=False,
+                _request_timeout=self._timeout(),
+            )
+        )
+
     # --- watching -------------------------------------------------------------------------
 
     async def watch_pods(self, selector: str, resource_version: str) -> AsyncIterator[Obj]:

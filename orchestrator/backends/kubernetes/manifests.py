@@ -53,6 +53,11 @@ PROFILE_ANNOTATION = "ixstream.io/profile"
 SESSION_ANNOTATION = "ixstream.io/session-id"
 CLAIMED_BY_ANNOTATION = "ixstream.io/claimed-by"
 CLAIMED_AT_ANNOTATION = "ixstream.io/claimed-at"
+#: The cluster autoscaler removes a node only if every pod on it may move; a pod with
+#: no controller may not, unless this annotation says `"true"` (cluster-autoscaler
+#: FAQ, "What types of pods can prevent CA from removing a node?"). Warm pods may go
+#: (the pool starts another elsewhere); a pod serving a session may not.
+SAFE_TO_EVICT_ANNOTATION = "cluster-autoscaler.kubernetes.io/safe-to-evict"
 
 WARM, BOUND = "warm", "bound"
 MANAGER = "ixstream-orchestrator"
@@ -144,6 +149,11 @@ def owner_reference(pod: Manifest) -> Manifest:
     }
 
 
+def safe_to_evict(session_id: str | None) -> str:
+    """The autoscaler's `safe-to-evict` value: a warm pod is, a bound one is not."""
+    return "true" if session_id is None else "false"
+
+
 def streamer_args(
     settings: KubernetesSettings, profile: StreamerProfile, session_id: str | None
 ) -> list[str]:
@@ -221,7 +231,10 @@ def _pod_metadata(
     labels = {**base_labels(settings), **session_labels(session_id), PROFILE: profile_hash(profile)}
     if streamer_id is not None:
         labels[STREAMER_ID] = streamer_id
-    annotations = {PROFILE_ANNOTATION: json.dumps(profile.to_json(), sort_keys=True)}
+    annotations = {
+        PROFILE_ANNOTATION: json.dumps(profile.to_json(), sort_keys=True),
+        SAFE_TO_EVICT_ANNOTATION: safe_to_evict(session_id),
+    }
     if session_id is not None:
         annotations[SESSION_ANNOTATION] = session_id
     return {"name": name, "labels": labels, "annotations": annotations}
@@ -349,6 +362,8 @@ def claim_patch(
     It carries the resourceVersion the claimer read: the API server applies it only if
     the pod is unchanged since, else answers 409 Conflict (api-conventions.md,
     "Concurrency Control and Consistency"). That makes the claim a compare-and-swap.
+    The same write makes the pod unsafe to evict for the cluster autoscaler, so no
+    moment exists where a pod serves a session and its node may be scaled down.
     """
     labels: dict[str, str | None] = {STATE: BOUND, **session_labels(session_id)}
     return {
@@ -359,6 +374,7 @@ def claim_patch(
                 SESSION_ANNOTATION: session_id,
                 CLAIMED_BY_ANNOTATION: claimed_by,
                 CLAIMED_AT_ANNOTATION: f"{claimed_at:.3f}",
+                SAFE_TO_EVICT_ANNOTATION: safe_to_evict(session_id),
             },
         }
     }

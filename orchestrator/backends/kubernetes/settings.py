@@ -165,6 +165,12 @@ class KubernetesSettings(BaseModel):
     claim_backoff_s: float = Field(
         0.002, ge=0, description="Base of the jittered exponential back-off after a 409, s."
     )
+    claim_placement: Literal["pack", "spread"] = Field(
+        "pack",
+        description="Which warm pod a claim takes: `pack` prefers nodes where this "
+        "replica already serves sessions, then idle ones (so other nodes empty out and the "
+        "cluster autoscaler can remove them); `spread` takes any at random (`packing`).",
+    )
     max_unschedulable_s: float = Field(
         900.0,
         gt=0,
@@ -176,11 +182,25 @@ class KubernetesSettings(BaseModel):
     pool_buffer: int = Field(
         2, ge=0, description="Ready, unclaimed streamer pods to keep (Agones' bufferSize)."
     )
+    pool_buffer_percent: int | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="When set, the share of all streamer pods (percent) kept warm instead "
+        "of `pool_buffer`: the buffer follows demand (Agones' percentage bufferSize, "
+        "total = ceil(bound * 100 / (100 - percent))).",
+    )
     pool_min: int = Field(0, ge=0, description="Fewest streamer pods in all (warm + bound).")
     pool_max: int = Field(
         16, ge=0, description="Most streamer pods the pool grows to in all (warm + bound)."
     )
     pool_interval_s: float = Field(1.0, gt=0, description="Period of the pool loop, seconds.")
+    drain_interval_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often the cordoned nodes are listed (node drains: no claims "
+        "there, warm pods retired first), seconds.",
+    )
     lease_duration_s: float = Field(
         15.0, gt=0, description="Leader lease of the pool loop: one replica keeps the pool."
     )

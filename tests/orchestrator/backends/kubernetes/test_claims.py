@@ -33,6 +33,8 @@ async def test_two_replicas_claiming_one_pool_never_hand_out_a_pod_twice(tmp_pat
     ):
         spawned = await asyncio.gather(*(a.spawn(PROFILE, None) for _ in range(POOL)))
         await asyncio.gather(*(a.wait_ready(s.id, 30) for s in spawned))
+        warm = sim.cluster.store.list(kinds.PODS, "ixstream")
+        assert {p["metadata"]["annotations"][m.SAFE_TO_EVICT_ANNOTATION] for p in warm} == {"true"}
         # Replica B learns of A's pods through its own watch.
         await eventually(
             lambda: len(b.warm_ready(m.profile_hash(PROFILE))) == POOL, 30, "B sees the pool"
@@ -56,6 +58,7 @@ async def test_two_replicas_claiming_one_pool_never_hand_out_a_pod_twice(tmp_pat
             meta = pods[streamer.id]["metadata"]
             assert meta["labels"][m.STATE] == m.BOUND
             assert meta["annotations"][m.SESSION_ANNOTATION] == streamer.session_id
+            assert meta["annotations"][m.SAFE_TO_EVICT_ANNOTATION] == "false"
         claimed_by = Counter(
             pods[s.id]["metadata"]["annotations"][m.CLAIMED_BY_ANNOTATION] for s in won
         )

@@ -15,6 +15,7 @@ import pytest
 
 from orchestrator.backends.kubernetes.backend import KubernetesBackend
 from orchestrator.backends.kubernetes.fleet import FleetCount, WarmFleet, fleet_target
+from orchestrator.backends.kubernetes.manifests import profile_hash
 from tests.kubesim.harness import PROFILE, cluster, opened, simulated
 from tests.waiting import eventually
 
@@ -160,3 +161,24 @@ async def test_when_the_keeper_stops_the_other_replica_takes_the_pool_over(
         finally:
             for fleet in fleets:
                 await fleet.close()
+
+
+async def test_a_percentage_buffer_grows_the_warm_pool_as_sessions_claim_it(
+    tmp_path: Path,
+) -> None:
+    async with (
+        simulated(cluster(nodes=4, gpus=4), tmp_path) as sim,
+        opened(sim, pool_buffer_percent=50, pool_interval_s=0.05) as backend,
+    ):
+        fleet = WarmFleet(backend, PROFILE, start_timeout_s=10)
+        await fleet.start()
+        try:
+            await eventually(lambda: _count(fleet).ready == 1)  # 50 % of nothing: one
+            fleet_hash = profile_hash(PROFILE)
+            for i in range(4):
+                await eventually(lambda: len(backend.warm_ready(fleet_hash)) >= 1)
+                assert await backend.claim(PROFILE, f"s-{i}") is not None
+            # four sessions: eight pods in all, half of them warm
+            await eventually(lambda: _count(fleet) == FleetCount(4, 0, 4, ()))
+        finally:
+            await fleet.close()

@@ -170,3 +170,18 @@ def test_a_claim_is_a_merge_patch_guarded_by_the_resource_version_read() -> None
     assert patch["metadata"]["resourceVersion"] == "42"
     assert patch["metadata"]["labels"] == {m.STATE: m.BOUND, m.SESSION: "s-1"}
     assert patch["metadata"]["annotations"][m.CLAIMED_BY_ANNOTATION] == "orchestrator-0"
+
+
+def test_warm_pods_are_safe_to_evict_and_pods_born_for_a_session_are_not() -> None:
+    settings = KubernetesSettings()
+    warm = m.streamer_pod(settings, PROFILE, None, name="p-warm", ice_servers_json="[]")
+    bound = m.streamer_pod(settings, PROFILE, "s-1", name="p-bound", ice_servers_json="[]")
+    assert warm["metadata"]["annotations"][m.SAFE_TO_EVICT_ANNOTATION] == "true"
+    assert bound["metadata"]["annotations"][m.SAFE_TO_EVICT_ANNOTATION] == "false"
+    assert m.SAFE_TO_EVICT_ANNOTATION == "cluster-autoscaler.kubernetes.io/safe-to-evict"
+
+
+def test_the_claim_patch_makes_the_pod_unsafe_to_evict_in_the_same_write() -> None:
+    patch = m.claim_patch("42", "s-1", claimed_by="orchestrator-0", claimed_at=1.0)
+    assert patch["metadata"]["annotations"][m.SAFE_TO_EVICT_ANNOTATION] == "false"
+    assert patch["metadata"]["resourceVersion"] == "42"  # one compare-and-swap for both
