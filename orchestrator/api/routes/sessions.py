@@ -3,6 +3,7 @@ view. The scenario catalogue and library are `routes/scenarios.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -20,6 +21,7 @@ from orchestrator.api.schemas import (
     TransitionOut,
     utc,
 )
+from orchestrator.ice.issuer import IceServer
 from orchestrator.identity import Principal, Role
 from orchestrator.sessions.models import Session, SessionSpec
 from orchestrator.sessions.service import SessionService
@@ -51,11 +53,17 @@ def present(
     context: AppContext,
 ) -> SessionOut:
     issued = service.gate.owner_token(principal, session)
-    return session_out(session, service, whep_url(request, context, session.id), issued)
+    # ICE servers travel with the token: whoever may signal gets fresh credentials.
+    ice = context.ice.servers_for(session.id) if issued else []
+    return session_out(session, service, whep_url(request, context, session.id), issued, ice)
 
 
 def session_out(
-    session: Session, service: SessionService, whep: str, issued: IssuedToken | None
+    session: Session,
+    service: SessionService,
+    whep: str,
+    issued: IssuedToken | None,
+    ice: Sequence[IceServer] = (),
 ) -> SessionOut:
     """A session as the API shows it; `issued` is the owner's token (None for others,
     and in the event feed, which many callers share)."""
@@ -91,8 +99,7 @@ def session_out(
         whep_url=whep,
         token=issued.token if issued else None,
         token_expires_at=utc(issued.expires_at) if issued else None,
-        # ICE servers travel with the token: whoever may signal gets fresh credentials.
-        ice_servers=IceServerOut.listed(context.ice.servers_for(session.id)) if issued else [],
+        ice_servers=IceServerOut.listed(ice),
         transitions=[
             TransitionOut(state=t.target, at=utc(t.at) or created, reason=t.reason, detail=t.detail)
             for t in session.lifecycle.history

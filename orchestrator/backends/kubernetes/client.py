@@ -352,11 +352,12 @@ class KubeClient:
         """Nodes marked unschedulable (`kubectl cordon`, the first step of a drain),
         selected by the server (`spec.unschedulable` is a node field selector)."""
         return await self._json(
-            self.core.list_node(
+            "list_cordoned_nodes",
+            lambda: self.core.list_node(
                 field_selector="spec.unschedulable=true",
                 _preload_content=False,
                 _request_timeout=self._timeout(),
-            )
+            ),
         )
 
     # --- watching -------------------------------------------------------------------------
