@@ -112,6 +112,7 @@ export class LiveFeed {
     this.retryMs = 2000;
     this.failures = 0;
     this.stopped = false;
+    this.liveSince = 0;
     /** @type {AbortController | null} */
     this.abort = null;
     /** @type {(value: unknown) => void} */
@@ -191,6 +192,7 @@ export class LiveFeed {
   async handle(event, resuming) {
     if (event.type === "ready") {
       if (!resuming) await this.options.onSnapshot();
+      this.liveSince = Date.now(); // when this connection was accepted (diagnostics, tests)
       this.options.onStatus?.("live");
       this.markLive(undefined);
       return;
