@@ -10,6 +10,8 @@ figures from the same machine minutes apart:
   stream-second, against the floor (target ≤ 1.3×) and the peer;
 - `peer`: the stock aiortc send path (bench.stock_peer, a child process) to an
   aiortc receiver;
+- `before`: the same session with the cuts a flag can undo undone (`BEFORE_ARGS`),
+  so each stage's before/after comes from one run;
 - `still`: the same streamer while its viewer holds still (target ≤ 0.1 core);
 - `density`: `sessions` streamers with a viewer each at once: fps (target ≥ 29)
   and motion-to-photon p95 (target ≤ 40 ms) of each. The viewers decode in this
@@ -18,7 +20,7 @@ figures from the same machine minutes apart:
 - `profile`: py-spy samples the streamer while it streams; speedscope JSON
   saved under bench/out/ (its path is in the result).
 
-The cases run in turn (floor, session, peer), `rounds` times interleaved; each
+The cases run in turn (floor, session, before, peer), `rounds` times interleaved; each
 figure is the median of the rounds. Windows are short (`seconds`).
 """
 
@@ -60,6 +62,10 @@ TARGETS = {
     "density_motion_to_photon_p95_ms": 40.0,
 }
 WARMUP_S = 1.5
+#: The streamer as it ran before the cuts of issue 12 that a flag can undo: the fixed
+#: 8 Mbps ceiling every stream had (now from the pixel rate: 2.5 Mbps at 720p30).
+BEFORE_ARGS = ["--bitrate-kbps", "8000"]
+BEFORE_WHY = "the fixed 8 Mbps ceiling; now 0.09 bit per pixel per frame (ixstream/bitrate.py)"
 
 
 def streamer_args() -> list[str]:
@@ -182,8 +188,11 @@ async def window(streamer: StreamerProcess, seconds: float) -> dict[str, Any]:
     }
 
 
-async def _session(seconds: float, profile_s: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp), streamer_args()) as streamer:
+async def _session(
+    seconds: float, profile_s: float, extra_args: list[str] | None = None, *, still: bool = True
+) -> dict[str, Any]:
+    args = [*streamer_args(), *(extra_args or [])]
+    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp), args) as streamer:
         async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
             await viewer.wait_for_frame(timeout_s=30)
             await asyncio.sleep(WARMUP_S)
@@ -192,10 +201,12 @@ async def _session(seconds: float, profile_s: float) -> dict[str, Any]:
             report = await viewer.report()
             moving["motion_to_photon_ms"] = report["motion_to_photon_ms"]
             profile = await asyncio.to_thread(record_profile, streamer, profile_s)
+            if not still:
+                return {"moving": moving, "profile": profile}
             viewer.auto_move = False
             await asyncio.sleep(WARMUP_S)
-            still = await window(streamer, seconds)
-    return {"moving": moving, "still": still, "profile": profile}
+            held = await window(streamer, seconds)
+    return {"moving": moving, "still": held, "profile": profile}
 
 
 @contextmanager
@@ -283,19 +294,39 @@ def cores_at_target(results: list[dict[str, Any]]) -> float:
     return round(statistics.median(r["cpu_ms_per_frame"] for r in results) * FPS / 1000, 4)
 
 
-def stage_table(session: dict[str, Any], floor_result: dict[str, Any]) -> dict[str, Any]:
-    """CPU ms per frame by stage, the session's next to the floor's own-thread figures."""
+def stage_table(
+    after: list[dict[str, Any]], before: list[dict[str, Any]], floor_result: dict[str, Any]
+) -> dict[str, Any]:
+    """CPU ms per frame by stage: the session now and before the cuts (medians of the
+    rounds), next to the floor's own-thread figures."""
     own = floor_result["own_thread_cpu_ms_per_frame"]
-    return {
-        stage: {"session": ms, "floor_own_thread": own.get(stage)}
-        for stage, ms in session["stage_cpu_ms_per_frame"].items()
+
+    def median(runs: list[dict[str, Any]], stage: str) -> float | None:
+        values: list[float] = [r["stage_cpu_ms_per_frame"][stage] for r in runs]
+        return round(statistics.median(values), 3) if values else None
+
+    table = {
+        stage: {
+            "session": median(after, stage),
+            "before": median(before, stage),
+            "floor_own_thread": own.get(stage),
+        }
+        for stage in STAGES
     }
+    table["total"] = {
+        "session": round(statistics.median(r["cpu_ms_per_frame"] for r in after), 3),
+        "before": round(statistics.median(r["cpu_ms_per_frame"] for r in before), 3)
+        if before
+        else None,
+        "floor_own_thread": None,
+    }
+    return table
 
 
 def run(
     seconds: float = 8.0, rounds: int = 1, sessions: int = 4, profile_s: float = 5.0
 ) -> dict[str, Any]:
-    floors, moving, peers = [], [], []
+    floors, moving, before, peers = [], [], [], []
     still: dict[str, Any] = {}
     profile: dict[str, Any] = {}
     for round_ in range(rounds):
@@ -304,6 +335,7 @@ def run(
         moving.append(session["moving"])
         still = still or session["still"]
         profile = profile or session["profile"]
+        before.append(asyncio.run(_session(seconds, 0, BEFORE_ARGS, still=False))["moving"])
         peers.append(peer(seconds))
     floor_cpu = cores_at_target(floors)
     ours_cpu = cores_at_target(moving)
@@ -321,7 +353,9 @@ def run(
         },
         "session_vs_floor": round(ours_cpu / floor_cpu, 3),
         "session_vs_stock_aiortc": round(ours_cpu / peer_cpu, 3),
-        "stage_cpu_ms_per_frame": stage_table(moving[0], floors[0]),
+        "before": {"streamer_args": BEFORE_ARGS, "why": BEFORE_WHY},
+        "stage_cpu_ms_per_frame": stage_table(moving, before, floors[0]),
+        "session_vs_before": round(ours_cpu / cores_at_target(before), 3),
         "still_cores": still.get("cpu_s_per_stream_s"),
         "meets_targets": {
             "cpu_vs_floor": ours_cpu / floor_cpu <= TARGETS["cpu_vs_floor"],
@@ -330,7 +364,13 @@ def run(
         },
         "density": density,
         "profile": profile,
-        "runs": {"floor": floors, "session": moving, "still": still, "stock_aiortc": peers},
+        "runs": {
+            "floor": floors,
+            "session": moving,
+            "before": before,
+            "still": still,
+            "stock_aiortc": peers,
+        },
     }
 
 

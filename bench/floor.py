@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from ixstream.bitrate import default_bitrate_kbps
 from ixstream.pose import Pose
 from streamer.cpu import process_cpu_s
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncoderConfig
@@ -50,9 +51,9 @@ def open_source(width: int, height: int, scene: str) -> FrameSource:
 
 def run(seconds: float, width: int, height: int, fps: int, scene: str) -> dict[str, Any]:
     source = open_source(width, height, scene)
-    encoder = PyAVEncoder(
-        EncoderConfig("h264", width, height, fps, allow_hardware=False), "libx264"
-    )
+    bitrate_bps = default_bitrate_kbps(width, height, fps) * 1000  # the streamer's ceiling
+    config = EncoderConfig("h264", width, height, fps, bitrate_bps, allow_hardware=False)
+    encoder = PyAVEncoder(config, "libx264")
     interval = 1.0 / fps
     started = time.monotonic()
     window: tuple[float, float, int] | None = None  # (monotonic, process CPU, frame)

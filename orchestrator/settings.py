@@ -202,7 +202,12 @@ class OrchestratorSettings(BaseSettings):
     default_codec: Codec = Field(
         default="h264", description="Codec when the client states no preference."
     )
-    bitrate_kbps: int = Field(default=8000, ge=100, description="Streamer target bitrate, kbit/s.")
+    bitrate_kbps: int | None = Field(
+        default=None,
+        ge=100,
+        description="Streamers' bitrate ceiling, kbit/s; unset: from each session's size and "
+        "rate (0.09 bit per pixel per frame: 2.5 Mbps at 720p30, 5 Mbps at 720p60).",
+    )
     streamer_host: str = Field(default="127.0.0.1", description="Address local streamers bind to.")
     streamer_ice_hosts: list[str] | None = Field(
         default=None,

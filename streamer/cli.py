@@ -30,7 +30,9 @@ def stream(
     height: Annotated[int, typer.Option()] = 720,
     fps: Annotated[int, typer.Option()] = 60,
     codec: Annotated[str, typer.Option(help="h264 or vp8")] = "h264",
-    bitrate_kbps: Annotated[int, typer.Option()] = 8000,
+    bitrate_kbps: Annotated[
+        int | None, typer.Option(help="encoder ceiling; default: from size and rate")
+    ] = None,
     stereo: Annotated[bool, typer.Option(help="side-by-side stereo for headsets")] = False,
     source: Annotated[str, typer.Option(help="scene or test-pattern")] = "scene",
     scene: Annotated[Path | None, typer.Option(help="glTF 2.0 scene (.glb)")] = None,
@@ -59,7 +61,6 @@ def stream(
         "height": height,
         "fps": fps,
         "codec": _choice(codec, ("h264", "vp8"), "codec"),
-        "bitrate_kbps": bitrate_kbps,
         "stereo": stereo,
         "source": _choice(source, ("scene", "test-pattern"), "source"),
         "scene": scene,
@@ -70,6 +71,8 @@ def stream(
         overrides["ice_host_addresses"] = ice_host
     if metrics_port is not None:  # else the setting's own (IXS_STREAMER_METRICS_PORT, 9090)
         overrides["metrics_port"] = metrics_port
+    if bitrate_kbps is not None:  # else IXS_STREAMER_BITRATE_KBPS, or from the pixel rate
+        overrides["bitrate_kbps"] = bitrate_kbps
     if host_sessions is not None:  # else IXS_STREAMER_HOST_SESSIONS, or 1
         overrides["host_sessions"] = host_sessions
     try:

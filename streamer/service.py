@@ -133,7 +133,7 @@ class StreamerService:
             height=s.height,
             fps=s.fps,
             codec=s.codec,
-            bitrate_bps=s.bitrate_kbps * 1000,
+            bitrate_bps=s.bitrate_ceiling_kbps * 1000,
             stereo=s.stereo,
             source=s.source,
             scene_path=s.scene,
@@ -499,10 +499,10 @@ class StreamerService:
         if controller is None:
             s = self.settings
             controller = BitrateController(
-                start_bps=s.bitrate_kbps * 1000,
+                start_bps=s.bitrate_ceiling_kbps * 1000,
                 now_s=time.monotonic(),
                 settings=BitrateSettings(
-                    min_bps=s.min_bitrate_kbps * 1000, max_bps=s.bitrate_kbps * 1000
+                    min_bps=s.min_bitrate_kbps * 1000, max_bps=s.bitrate_ceiling_kbps * 1000
                 ),
             )
             self._bitrates[codec] = controller

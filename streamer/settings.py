@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ixstream.bitrate import default_bitrate_kbps
 from ixstream.cors import normalise_origin
 
 
@@ -42,7 +43,13 @@ class StreamerSettings(BaseSettings):
     height: int = Field(720, ge=64, le=4320)
     fps: int = Field(60, ge=1, le=144)
     codec: Literal["h264", "vp8"] = "h264"
-    bitrate_kbps: int = Field(8000, ge=100, le=100_000)
+    bitrate_kbps: int | None = Field(
+        None,
+        ge=100,
+        le=100_000,
+        description="the encoder's ceiling; None: from the pixel rate (ixstream/bitrate.py, "
+        "2.5 Mbps at 720p30)",
+    )
     min_bitrate_kbps: int = Field(500, ge=50, description="floor for receiver estimates")
     stereo: bool = False
     source: Literal["scene", "test-pattern"] = "scene"
@@ -83,6 +90,13 @@ class StreamerSettings(BaseSettings):
         description="origins whose pages may use /whep (CORS); '*' any; default none: "
         "the orchestrator passes its own list to the streamers it starts",
     )
+
+    @property
+    def bitrate_ceiling_kbps(self) -> int:
+        """The configured ceiling, or the one the stream's size and rate call for."""
+        if self.bitrate_kbps is not None:
+            return self.bitrate_kbps
+        return default_bitrate_kbps(self.width, self.height, self.fps)
 
     @field_validator("cors_origins")
     @classmethod

@@ -43,6 +43,7 @@ def create_backend(
             ice_hosts=tuple(settings.ice_hosts) if settings.ice_hosts is not None else None,
             cors_origins=tuple(settings.allowed_origins),
             ice=IceIssuer(settings.ice, clock),
+            host_sessions=settings.max_sessions,
         )
         local = LocalProcessBackend(config, clock)
         pool = WarmPool(

@@ -80,6 +80,9 @@ class LocalBackendConfig:
     #: ICE servers for streamers (TURN credentials per session); None or unconfigured:
     #: the streamer's own `IXS_STREAMER_ICE_SERVERS`, if the environment has one.
     ice: IceIssuer | None = None
+    #: Streamers sharing this host's cores at most (the orchestrator's `max_sessions`):
+    #: each sizes its encoder's threads to its share (docs/capacity.md).
+    host_sessions: int = 1
 
 
 @dataclass(slots=True)
@@ -216,6 +219,7 @@ class LocalProcessBackend(SessionBackend):
             metrics_port=0,
             metrics_port_file=entry.metrics_port_file,
             ice_hosts=self._config.ice_hosts or (),
+            host_sessions=self._config.host_sessions,
         )
         try:
             with entry.log_file.open("ab") as log_out:

@@ -61,10 +61,12 @@ def streamer_command(
     metrics_port: int | None = None,
     metrics_port_file: Path | None = None,
     ice_hosts: Sequence[str] = (),
+    host_sessions: int | None = None,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
     """`entry` (whatever reaches the `stream` subcommand, itself included) followed by
-    the listen address, ICE host candidates, profile, session and `extra_args`.
+    the listen address, ICE host candidates, profile, the sessions sharing the host's
+    cores, the session and `extra_args`.
 
     A warm streamer has no session yet (`session_id=None`): it is bound at claim time.
     """
@@ -78,6 +80,8 @@ def streamer_command(
     for address in ice_hosts:
         argv += ["--ice-host", address]
     argv += profile_args(profile)
+    if host_sessions is not None:  # else the streamer's own (one: a pod's cores are its own)
+        argv += ["--host-sessions", str(host_sessions)]
     if session_id is not None:
         argv += ["--session-id", session_id]
     return [*argv, *extra_args]

@@ -6,6 +6,7 @@ warm pool's profile (the default spec's) before any session service exists.
 
 from __future__ import annotations
 
+from ixstream.bitrate import default_bitrate_kbps
 from orchestrator.backends.base import StreamerProfile
 from orchestrator.scenarios.catalogue import ScenarioCatalogue
 from orchestrator.sessions.models import SessionSpec
@@ -37,5 +38,6 @@ def profile_for(
         fps=spec.fps,
         codec=spec.codec or settings.default_codec,
         stereo=spec.client == "headset",
-        bitrate_kbps=settings.bitrate_kbps,
+        bitrate_kbps=settings.bitrate_kbps
+        or default_bitrate_kbps(spec.width, spec.height, spec.fps),
     )

@@ -23,7 +23,6 @@ convert `packet.pts` with `packet.time_base` into the RTP timestamp.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 
+from streamer import cores
 from streamer.encode.base import (
     VIDEO_CLOCK_HZ,
     EncodedFrame,
@@ -82,11 +82,8 @@ class _Tuning:
 
 
 def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity, which containers narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """The CPUs this process may use: its affinity, capped by a container's CPU quota."""
+    return cores.available_cpus()
 
 
 #: x264 sliced threads beyond this shorten a 720p frame's encode too little to pay.

@@ -39,6 +39,13 @@ CASES: list[tuple[str, tuple[str, ...], StreamerProfile, str | None, dict[str, A
          "--ice-host", "127.0.0.1", *SCENE_ARGS, "--session-id", "s-1"],
     ),
     (
+        "a local streamer that shares the host with three others",
+        LOCAL, PATTERN, "s-2",
+        {"host": "127.0.0.1", "port": 0, "port_file": Path("p"), "host_sessions": 4},
+        [*LOCAL, "--host", "127.0.0.1", "--port", "0", "--port-file", "p", *PATTERN_ARGS,
+         "--host-sessions", "4", "--session-id", "s-2"],
+    ),
+    (
         "a warm local streamer on IPv6: no session yet, no ICE host given",
         ("x",), PATTERN, None,
         {"host": "::1", "port": 0, "port_file": Path("p")},
