@@ -24,7 +24,7 @@ import av
 import structlog
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
 
-from bench.floor import WARMUP_S, open_source, sway
+from bench.floor import WARMUP_S, cpu_figures, open_source, sway
 from ixstream.ice import configure_host_addresses, rtc_configuration
 from streamer.cpu import process_cpu_s
 from streamer.render.source import FrameSource, RenderRequest
@@ -72,13 +72,7 @@ async def serve(seconds: float, width: int, height: int, scene: str) -> dict[str
     finally:
         await pc.close()
         source.close()
-    return {
-        "seconds": round(wall, 2),
-        "frames": frames,
-        "fps": round(frames / wall, 2),
-        "cpu_s_per_stream_s": round(cpu / wall, 4),
-        "cpu_ms_per_frame": round(cpu / max(1, frames) * 1e3, 3),
-    }
+    return cpu_figures(wall, frames, cpu)
 
 
 def main() -> None:
