@@ -310,10 +310,21 @@ async def settled_grab(page: Page, selector: str = "#stage video") -> list[int]:
 
 
 async def playing(page: Page, frames: int = 60, timeout_s: float = 45) -> dict[str, Any]:
-    """Waits until the stage has decoded `frames` frames; returns its report."""
-    report: dict[str, Any] = await until(
-        page, REPORT, lambda r: bool(r) and r["framesDecoded"] > frames, timeout_s, "video playing"
-    )
+    """Waits until the stage has decoded `frames` frames; returns its report.
+
+    On failure, the message says what the page showed instead (a problem card, a
+    waiting notice), so a failure in CI can be told apart from a slow machine."""
+    try:
+        report: dict[str, Any] = await until(
+            page,
+            REPORT,
+            lambda r: bool(r) and r["framesDecoded"] > frames,
+            timeout_s,
+            "video playing",
+        )
+    except AssertionError as exc:
+        shown = await page.evaluate("document.body.innerText")
+        raise AssertionError(f"{exc}; the page showed: {' '.join(shown.split())[:600]}") from None
     return report
 
 

@@ -237,7 +237,7 @@ async def frames(page: Page, selector: str = TRAINEE_VIDEO) -> int:
 
 
 async def frames_pass(page: Page, n: int, what: str, timeout_s: float = 30) -> int:
-    """Waits until `n` more frames of the trainee's video have been decoded."""
+    """Waits until `n` more frames of the page's stage video have been decoded."""
     start = await frames(page)
     await eventually(
         lambda: _more_than(page, start + n), timeout_s, f"{n} more frames ({what})", interval_s=0.05
@@ -322,7 +322,8 @@ async def pictures_move(trainee: Page) -> None:
 
 async def instructor_opens_console(browser: Browser, up: Up, scenario: Scenario) -> Page:
     """Step 2: the instructor link in another window; the session is listed under
-    "Trainees' sessions"; Instruct opens the console (a new tab)."""
+    "Trainees' sessions"; Instruct opens the console (a new tab), whose live view plays
+    the trainee's picture."""
     home = await (await new_context(browser)).new_page()
     await home.goto(up.links["instructor"])
     listed = home.locator("#trainee-sessions")
@@ -339,6 +340,7 @@ async def instructor_opens_console(browser: Browser, up: Up, scenario: Scenario)
     await expect(console.get_by_role("heading", name=scenario.title)).to_be_visible()
     await expect(console.locator("#trainee")).to_contain_text("dev-trainee")
     await expect(console.locator("#live-state")).to_have_text("Running", timeout=30_000)
+    await frames_pass(console, 10, "the trainee's live view on the console", timeout_s=60)
     return console
 
 

@@ -355,6 +355,9 @@ async function command(body, done) {
     const snap = await page.api.scenarioCommand(sessionId, body);
     render(snap);
     setStatus(`${done} Scenario time ${formatClock(snap.t)}.`, "ok");
+    // Ending the scenario ends the session, and the feed may say so before this answer
+    // arrives: the page then showed a plain "ended" without the outcome it now has.
+    if (!page.feed && snap.outcome) showEnded(/** @type {Session} */ (page.session));
   } catch (error) {
     setStatus(refusalWords(/** @type {any} */ (error)), "error", error);
   } finally {
