@@ -33,7 +33,7 @@ from ixstream.protocol import AxesEvent, ButtonEvent, KeyEvent, MouseEvent, Pose
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncodedFrame, EncoderConfig
 from streamer.encode.factory import SUPPORTED_CODECS
 from streamer.encode.stage import EncoderSet
-from streamer.frameclock import FrameClock
+from streamer.frameclock import FrameClock, PoseCadence
 from streamer.input import Applied, InputState
 from streamer.metrics import StreamerMetrics
 from streamer.render.source import FrameSource, RenderedFrame, RenderRequest, SceneState
@@ -142,6 +142,7 @@ class FramePipeline:
         self._idle = False  # the last tick showed nothing new (pipeline thread only)
         self._shown_at: float | None = None  # when the last frame shown started (ditto)
         self._last_input_at: float | None = None
+        self._cadence = PoseCadence()
         self._keyframe_reasons: dict[str, set[str]] = {}
         self._codecs: frozenset[str] = frozenset()
         self._active = False
@@ -193,6 +194,7 @@ class FramePipeline:
                 return False
             self._fresh_input = True
             self._last_input_at = time.monotonic()
+            self._cadence.observe(self._last_input_at)
             self._cond.notify_all()
             return True
 
@@ -325,14 +327,16 @@ class FramePipeline:
     def _loop_frames(self, encoders: EncoderSet) -> None:
         t0 = time.monotonic()
         last_start: float | None = None
+        last_tick: float | None = None  # the last frame's place on the clock's schedule
         last_pts = 0
         frame_id = 0
         shown: Shown | None = None
         while True:
             with self._cond:
-                if not self._wait_until_due(last_start):
+                if not self._wait_until_due(last_tick):
                     return
                 now = time.monotonic()
+                last_tick = self._clock.tick_of(now, last_tick, self._cadence.period_s)
                 applied = self._state.step(now - last_start if last_start is not None else 0.0)
                 self._fresh_input = False
                 reasons, self._keyframe_reasons = self._keyframe_reasons, {}
@@ -393,7 +397,7 @@ class FramePipeline:
             and source.same_picture(shown.request, request)
         )
 
-    def _wait_until_due(self, last_start: float | None) -> bool:
+    def _wait_until_due(self, last_tick: float | None) -> bool:
         """Blocks (holding `_cond` between waits) until a frame is due; False: stop."""
         while not self._stopping:
             self._run_jobs()
@@ -403,7 +407,9 @@ class FramePipeline:
                 self._cond.wait()
                 continue
             now = time.monotonic()
-            due = self._clock.next_due(now, last_start, self._fresh_input, self._last_input_at)
+            due = self._clock.next_due(
+                now, last_tick, self._fresh_input, self._last_input_at, self._cadence.period_s
+            )
             if self._fresh_input and self._idle:
                 # The last tick showed nothing new: a pose is due by the last frame shown,
                 # so the first motion after stillness starts a frame at once.

@@ -1,11 +1,15 @@
 """The frame clock: fresh input starts a frame at once (within the rate cap); without
-input the clock keeps the configured rate."""
+input the clock keeps the configured rate; poses faster than frames hold a due tick
+for the next pose, so no pose waits a whole interval."""
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
+
 import pytest
 
-from streamer.frameclock import FrameClock
+from streamer.frameclock import MAX_HOLD, FrameClock, PoseCadence
 
 CLOCK = FrameClock(fps=60)
 INTERVAL = 1 / 60
@@ -35,16 +39,56 @@ def test_while_poses_stream_the_clock_waits_longer_for_a_late_pose() -> None:
     assert due == pytest.approx(10.0 + 1.5 * INTERVAL)
 
 
-def simulate(pose_hz: float, seconds: float = 2.0, clock: FrameClock = CLOCK) -> int:
-    """Frames started in `seconds` while poses arrive at `pose_hz` (1 ms steps)."""
-    now, last, frames, next_pose, fresh, last_pose = 0.0, None, 0, 0.0, False, None
+@dataclass
+class Run:
+    frames: int
+    waits_ms: list[float]  # per pose: arrival → the start of the first frame that applied it
+
+    def wait_ms(self, quantile: float) -> float:
+        ordered = sorted(self.waits_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * quantile))]
+
+
+def arrivals(pose_hz: float, seconds: float, jitter_ms: float = 0.0, seed: int = 1) -> list[float]:
+    """A steady pose stream, each pose late by up to `jitter_ms` (network, timers)."""
+    rnd = random.Random(seed)
+    count = int(seconds * pose_hz)
+    return sorted(0.05 + k / pose_hz + rnd.uniform(0, jitter_ms) / 1000 for k in range(count))
+
+
+def simulate_run(
+    poses: list[float], seconds: float = 2.0, clock: FrameClock = CLOCK, step: float = 0.0002
+) -> Run:
+    """The pipeline's loop in simulated time: it looks at the clock only when a pose
+    arrives (a notify) or when the due time it waits for comes, as the real loop does."""
+    cadence = PoseCadence()
+    now, wake, last_tick = 0.0, 0.0, None
+    fresh, last_pose = False, None
+    upcoming, pending = list(poses), []
+    frames, waits = 0, []
     while now < seconds:
-        if now >= next_pose:
-            fresh, last_pose, next_pose = True, now, next_pose + 1 / pose_hz
-        if clock.next_due(now, last, fresh, last_pose) <= now:
-            last, frames, fresh = now, frames + 1, False
-        now += 0.001
-    return frames
+        woke = now >= wake
+        while upcoming and upcoming[0] <= now:
+            arrived = upcoming.pop(0)
+            cadence.observe(arrived)
+            fresh, last_pose, woke = True, arrived, True
+            pending.append(arrived)
+        if woke:
+            due = clock.next_due(now, last_tick, fresh, last_pose, cadence.period_s)
+            if due <= now:
+                last_tick = clock.tick_of(now, last_tick, cadence.period_s)
+                frames, fresh, wake = frames + 1, False, now
+                waits += [(now - t) * 1000 for t in pending]
+                pending = []
+            else:
+                wake = due
+        now += step
+    return Run(frames, waits)
+
+
+def simulate(pose_hz: float, seconds: float = 2.0, clock: FrameClock = CLOCK) -> int:
+    """Frames started in `seconds` while poses arrive at `pose_hz`."""
+    return simulate_run(arrivals(pose_hz, seconds), seconds, clock).frames
 
 
 def test_poses_at_the_frame_rate_pace_the_frames() -> None:
@@ -64,3 +108,91 @@ def test_frames_lock_to_a_pose_stream_just_below_the_frame_rate() -> None:
 def test_poses_faster_than_the_frame_rate_do_not_raise_it_much() -> None:
     assert simulate(90) <= 2 * 66
     assert simulate(1000) <= 2 * 67
+
+
+THIRTY = FrameClock(fps=30)
+
+
+@pytest.mark.parametrize("jitter_ms", [0.5, 3.0])
+def test_a_60_hz_pose_stream_on_a_30_fps_stream_waits_half_an_interval_at_most(
+    jitter_ms: float,
+) -> None:
+    """The race this clock settles: the tick came due a moment before the next pose,
+    which then waited a whole interval (33 ms) for the frame after."""
+    run = simulate_run(arrivals(60, 10.0, jitter_ms), 10.0, THIRTY)
+    assert 299 <= run.frames <= 301  # the hold shifts the frames' phase, not their rate
+    assert run.wait_ms(0.95) <= 0.62 * 1000 / 30  # a pose in between: ≤ 16.7 ms and slack
+    assert run.wait_ms(0.5) <= 0.5 * 1000 / 30
+
+
+def test_without_holding_a_third_of_poses_would_wait_a_whole_interval() -> None:
+    """The baseline of the test above, same poses: a clock that never holds (an
+    irregular stream looks that way to it) shows the race the hold removes."""
+
+    class NeverHolds(FrameClock):
+        def next_due(
+            self,
+            now: float,
+            last_tick: float | None,
+            fresh_input: bool,
+            last_input_at: float | None,
+            pose_period_s: float | None = None,
+        ) -> float:
+            return super().next_due(now, last_tick, fresh_input, last_input_at, None)
+
+    run = simulate_run(arrivals(60, 10.0, 3.0), 10.0, NeverHolds(fps=30))
+    assert run.wait_ms(0.95) >= 0.9 * 1000 / 30
+
+
+def test_a_headset_faster_than_the_stream_waits_less_than_before() -> None:
+    ninety_on_sixty = simulate_run(arrivals(90, 10.0, 3.0), 10.0, FrameClock(fps=60))
+    assert 595 <= ninety_on_sixty.frames <= 605
+    assert ninety_on_sixty.wait_ms(0.95) <= 0.85 * 1000 / 60
+
+
+def test_a_due_tick_holds_for_a_pose_due_sooner_than_the_pending_one_has_waited() -> None:
+    interval = 1 / 30
+    # last frame at 10.0; the pending pose came at +16.7 ms, the next is due at +33.4 ms
+    due = THIRTY.next_due(10.0 + interval, 10.0, True, 10.0 + interval / 2, interval / 2 + 1e-4)
+    assert 10.0 + interval < due <= 10.0 + (1 + MAX_HOLD) * interval
+
+
+def test_a_pose_that_just_arrived_is_never_held() -> None:
+    interval = 1 / 30
+    now = 10.0 + interval
+    assert THIRTY.next_due(now, 10.0, True, now, interval / 2) == now
+
+
+def test_an_irregular_input_stream_is_never_held() -> None:
+    cadence = PoseCadence()
+    rnd = random.Random(7)
+    t = 0.0
+    for _ in range(200):
+        t += rnd.uniform(0.002, 0.060)  # mouse-look: when the user moves
+        cadence.observe(t)
+    assert cadence.period_s is None
+    interval = 1 / 30
+    assert THIRTY.next_due(10.0 + interval, 10.0, True, 10.0 + 0.01, cadence.period_s) == (
+        10.0 + interval
+    )
+
+
+def test_the_cadence_learns_a_steady_stream_and_forgets_it_after_a_pause() -> None:
+    cadence = PoseCadence()
+    for k in range(30):
+        cadence.observe(k / 72)
+    assert cadence.period_s == pytest.approx(1 / 72, rel=0.01)
+    cadence.observe(30 / 72 + 1.0)  # the headset came off for a second
+    assert cadence.period_s is None
+
+
+def test_held_ticks_never_bank_up_into_a_burst() -> None:
+    """Credit for a late start is bounded: a frame that started long after its tick
+    sits at most `MAX_HOLD` before its start on the schedule."""
+    interval = 1 / 30
+    tick = THIRTY.tick_of(10.0 + 5 * interval, 10.0, interval / 2)
+    assert tick == pytest.approx(10.0 + (5 - MAX_HOLD) * interval)
+    assert THIRTY.tick_of(10.0 + 1.1 * interval, 10.0, interval / 2) == pytest.approx(
+        10.0 + interval
+    )
+    assert THIRTY.tick_of(10.0 + 1.1 * interval, 10.0, None) == 10.0 + 1.1 * interval
