@@ -16,12 +16,20 @@ def client(
     codec: Annotated[str, typer.Option(help="h264 or vp8")] = "h264",
     json_output: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     pose_hz: Annotated[float, typer.Option(help="head pose samples per second")] = 60.0,
+    warmup: Annotated[
+        float, typer.Option(help="seconds to watch after the first frame before measuring")
+    ] = 0.0,
 ) -> None:
-    """Watch a session headlessly and report fps and latency."""
+    """Watch a session headlessly and report fps and latency.
+
+    With `--warmup` the figures cover the steady state only: connecting, the
+    first keyframe and the encoder's first seconds are left out, as a
+    benchmark that runs several viewers side by side needs.
+    """
     from ixclient.whep import WhepError
 
     try:
-        report = asyncio.run(_watch(whep_url, token, seconds, codec, pose_hz))
+        report = asyncio.run(_watch(whep_url, token, seconds, codec, pose_hz, warmup))
     except WhepError as exc:
         typer.echo(f"ixstream client: the server refused the session: {exc}", err=True)
         raise typer.Exit(3) from None
@@ -38,9 +46,19 @@ def client(
 
 
 async def _watch(
-    url: str, token: str | None, seconds: float, codec: str, pose_hz: float
+    url: str, token: str | None, seconds: float, codec: str, pose_hz: float, warmup: float
 ) -> dict[str, Any]:
-    from ixclient.viewer import ViewerClient
+    from ixclient.viewer import Measurements, ViewerClient
 
     async with ViewerClient(url, token=token, codec=codec, pose_hz=pose_hz) as viewer:
-        return await viewer.run(seconds)
+        if warmup <= 0:
+            return await viewer.run(seconds)
+        await viewer.wait_for_frame(timeout_s=60)
+        first = viewer.measure
+        await asyncio.sleep(warmup)
+        viewer.measure = Measurements()
+        report = await viewer.run(seconds)
+    if first.first_frame_ms is not None:  # the steady state's figures, the real start's
+        report["time_to_first_frame_ms"] = round(first.first_frame_ms - first.started_ms, 1)
+    report["warmup_s"] = warmup
+    return report
