@@ -6,7 +6,7 @@ cgroup v2, `cpu.cfs_quota_us` / `cpu.cfs_period_us` in v1) that throttles the
 pod once its threads together use two cores' worth of a period. An encoder
 that sizes its threads from the affinity would start the most threads and be
 throttled mid-frame. Each encoder's thread budget (issue 12) starts from this
-number instead.
+number instead, and so does the software rasteriser's (`render.egl`).
 """
 
 from __future__ import annotations
@@ -49,6 +49,17 @@ def available_cpus(root: Path = CGROUP_ROOT) -> int:
     if quota is not None:
         cpus = min(cpus, max(1, math.ceil(quota)))
     return cpus
+
+
+def cores_per_session(host_sessions: int, cpus: int | None = None) -> int:
+    """This session's share of the host's cores, at least one (issue 12).
+
+    Every session renders and encodes on the same cores; a stage that starts
+    more threads than its share only adds context switches and, for sliced
+    encoders or llvmpipe's tile workers, waits on partners that another
+    session has preempted.
+    """
+    return max(1, (cpus if cpus is not None else available_cpus()) // max(1, host_sessions))
 
 
 def _read(path: Path) -> str | None:

@@ -53,7 +53,7 @@ class PipelineConfig:
     scene_path: Path | None
     allow_hardware_encoder: bool = True
     still_repeat_fps: float = 10.0  # while nothing changes, the last picture again this often
-    host_sessions: int = 1  # sessions sharing the host's cores (encoder threads)
+    host_sessions: int = 1  # sessions sharing the host's cores (encoder and render threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,10 +282,13 @@ class FramePipeline:
 
     def _open(self) -> tuple[FrameSource, EncoderSet]:
         # Imported here: moderngl and the codecs load only in the pipeline thread.
+        from streamer.cores import cores_per_session
         from streamer.encode.factory import create_encoder
+        from streamer.render.egl import cap_software_render_threads
         from streamer.render.factory import create_frame_source
 
         cfg = self.config
+        cap_software_render_threads(cores_per_session(cfg.host_sessions))
         source = create_frame_source(
             "scene" if cfg.source == "scene" else "test-pattern",
             cfg.width,

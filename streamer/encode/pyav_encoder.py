@@ -91,13 +91,8 @@ MAX_X264_THREADS = 4
 
 
 def cores_per_session(host_sessions: int, cpus: int | None = None) -> int:
-    """This session's share of the host's cores, at least one (issue 12).
-
-    Every session renders and encodes on the same cores; an encoder that starts
-    more threads than its share only adds context switches and, for sliced
-    encoders, waits on partners that another session has preempted.
-    """
-    return max(1, (cpus if cpus is not None else available_cpus()) // max(1, host_sessions))
+    """This session's share of the cores (`streamer.cores`), from this module's CPU count."""
+    return cores.cores_per_session(host_sessions, cpus if cpus is not None else available_cpus())
 
 
 def encoder_threads(host_sessions: int = 1, cpus: int | None = None) -> int:
