@@ -35,10 +35,10 @@ def software_render_threads(share: int) -> int:
     With a share under two cores, none: llvmpipe then rasterises on the
     rendering thread itself, and a frame no longer waits for two workers to be
     scheduled on cores other sessions hold. Measured with four 720p30 sessions
-    on 2 cores (bench.cost's density, two runs each): the streamers took 1.34
-    and 1.35 cores against 1.38 and 1.43 with llvmpipe's default of one worker
-    per core, and motion-to-photon p95 (median of the four) was 44.5 and 48.8
-    ms against 48.9 and 52.4. With a share of two cores or more, one worker per
+    on 2 cores (bench.cost's density, three runs each way, interleaved): the
+    streamers took 1.38-1.44 cores against 1.44-1.49 with two workers each
+    (llvmpipe's default here), and motion-to-photon p95 (median of the four)
+    was 51-56 ms against 58-62. With a share of two cores or more, one worker per
     core of it (one session on 2 cores: 6 ms a 720p frame on 2 workers, 8.7 on 1).
     """
     return share if share >= 2 else 0
