@@ -7,6 +7,7 @@ checks it exited cleanly.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -109,6 +111,17 @@ def start_streamer(
         raise RuntimeError(f"{never}:\n{log_path.read_text()[-3000:]}") from never
     base, metrics = ready_at[0]
     return StreamerProcess(proc, base, secret, session_id, log_path, metrics, list(args))
+
+
+def headless_client(whep_url: str, token: str, *args: str) -> dict[str, Any]:
+    """`ixstream client … --json` in a process of its own, as a user runs it: its report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ixstream", "client", whep_url, "--token", token, "--json", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
 
 
 @pytest.fixture

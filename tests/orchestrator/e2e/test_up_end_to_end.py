@@ -7,8 +7,6 @@ really sends, and after it the frames sent."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,22 +16,16 @@ import httpx
 import pytest
 
 from orchestrator.backends import procfs
-from tests.orchestrator.conftest import ROOT, START_TIMEOUT_S, UpProcess, auth
+from tests.conftest import headless_client
+from tests.orchestrator.conftest import START_TIMEOUT_S, UpProcess, auth
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 WATCH_S = 3.0
 
 
-def headless_client(whep_url: str, token: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "ixstream", "client", whep_url, "--token", token,
-         "--seconds", str(WATCH_S), "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=90, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
+def watch(whep_url: str, token: str) -> dict[str, Any]:
+    return headless_client(whep_url, token, "--seconds", str(WATCH_S))
 
 
 def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_streamer(
@@ -57,10 +49,8 @@ def test_a_client_watches_a_session_through_the_proxy_and_delete_stops_its_strea
     assert spectator.status_code == 201, spectator.text
 
     with ThreadPoolExecutor(2) as pool:
-        trainee = pool.submit(headless_client, session["whep_url"], session["token"])
-        watcher = pool.submit(
-            headless_client, spectator.json()["whep_url"], spectator.json()["token"]
-        )
+        trainee = pool.submit(watch, session["whep_url"], session["token"])
+        watcher = pool.submit(watch, spectator.json()["whep_url"], spectator.json()["token"])
         rates = []  # the session's measured frame rate, as the operator console sees it
 
         def rate_seen_or_watching_over() -> bool:
