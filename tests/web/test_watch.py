@@ -4,10 +4,11 @@ trainee's session, view only, and sees what the trainee's input does to it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from tests.web.conftest import (
     REPORT,
@@ -83,3 +84,29 @@ async def test_watching_needs_a_sign_in(browser: Browser, orchestrator: Orchestr
     page = await new_page(browser)
     await page.goto(f"{orchestrator.base_url}/watch.html?session=s-unknown")
     await expect(page.get_by_role("heading", name="Sign in to watch this session.")).to_be_visible()
+
+
+async def test_a_sign_in_link_is_kept_before_the_page_has_finished_loading(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    """The home page used to keep a link's `#token=` only after the sign-in
+    configuration came back: a page left as soon as it had loaded (a user who opens a
+    sign-in link and then a watch link; this file's other tests) could lose it. The
+    configuration is held back here, so the token must be kept without it."""
+    page = await new_page(browser)
+    released = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await released.wait()
+        await route.continue_()
+
+    await page.route("**/v1/auth/config", held)
+    token = orchestrator.token("instructor", "mia")
+    await page.goto(f"{orchestrator.base_url}/#token={token}")
+    kept = await page.evaluate("sessionStorage.getItem('ixstream.apiToken')")
+    released.set()
+    assert kept == token, "the link's token is kept as soon as the page has loaded"
+    await page.goto(f"{orchestrator.base_url}/watch.html")
+    await expect(
+        page.get_by_role("heading", name="This link does not name a session.")
+    ).to_be_visible()

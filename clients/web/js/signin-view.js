@@ -22,6 +22,10 @@ let config = null;
  * @returns {Promise<SignIn | null>}
  */
 export async function resolveSignIn() {
+  // A link's `#token=` is kept before the first await: the page may be left as soon
+  // as it has loaded (a sign-in link, then a watch link), and the token must not go
+  // with it while the sign-in configuration is still on its way.
+  currentSignIn();
   config = await loadSignInConfig().catch(() => null);
   if (config) offerProvider(config);
   const { response, cleanUrl } = authorizationResponse(location.href);
