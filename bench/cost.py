@@ -244,6 +244,7 @@ async def _density(sessions: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         streamers: list[StreamerProcess] = []
         viewers: list[asyncio.subprocess.Process] = []
+        reading: list[asyncio.Task[dict[str, Any]]] = []
         try:
             for i in range(sessions):
                 folder = Path(tmp) / str(i)
@@ -260,6 +261,8 @@ async def _density(sessions: int, seconds: float) -> dict[str, Any]:
             # starts once all are warm: their windows then all cover it.
             watch_s = seconds + VIEWER_WARMUP_S
             viewers = [await _viewer_process(s, watch_s) for s in streamers]
+            # Read each viewer's output from the start: a full pipe would stall it.
+            reading = [asyncio.create_task(_viewer_report(v, watch_s)) for v in viewers]
             await asyncio.gather(*(_first_frame(s) for s in streamers))
             await asyncio.sleep(VIEWER_WARMUP_S + 0.5)  # inside every viewer's window
             viewer_cpu0 = [child_cpu_s(v.pid) for v in viewers]
@@ -268,12 +271,13 @@ async def _density(sessions: int, seconds: float) -> dict[str, Any]:
             viewer_cores = sum(
                 child_cpu_s(v.pid) - c0 for v, c0 in zip(viewers, viewer_cpu0, strict=True)
             ) / (time.monotonic() - t0)
-            reports = [await _viewer_report(v, watch_s) for v in viewers]
+            reports = await asyncio.gather(*reading)
         finally:
             for viewer in viewers:
                 if viewer.returncode is None:
                     viewer.kill()
                     await viewer.wait()
+            await asyncio.gather(*reading, return_exceptions=True)
             for streamer in streamers:
                 streamer.stop()
     fps = [r["fps"] for r in reports]
