@@ -47,12 +47,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ixstream.pose import Pose
+from streamer.cores import available_cpus
 from streamer.encode.base import VIDEO_CLOCK_HZ, EncoderConfig
 from streamer.encode.factory import create_encoder
 from streamer.encode.pyav_encoder import (
     MIN_BITRATE_BPS,
     PyAVEncoder,
-    available_cpus,
     open_context,
     wrap_i420,
 )

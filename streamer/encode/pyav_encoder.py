@@ -81,18 +81,8 @@ class _Tuning:
     live_bitrate: bool
 
 
-def available_cpus() -> int:
-    """The CPUs this process may use: its affinity, capped by a container's CPU quota."""
-    return cores.available_cpus()
-
-
 #: x264 sliced threads beyond this shorten a 720p frame's encode too little to pay.
 MAX_X264_THREADS = 4
-
-
-def cores_per_session(host_sessions: int, cpus: int | None = None) -> int:
-    """This session's share of the cores (`streamer.cores`), from this module's CPU count."""
-    return cores.cores_per_session(host_sessions, cpus if cpus is not None else available_cpus())
 
 
 def encoder_threads(host_sessions: int = 1, cpus: int | None = None) -> int:
@@ -101,7 +91,7 @@ def encoder_threads(host_sessions: int = 1, cpus: int | None = None) -> int:
     One session on a 2-core host gets two sliced threads (FIELD-NOTES: 250-360 fps
     against 190 on one); four sessions on it get one each.
     """
-    return min(MAX_X264_THREADS, cores_per_session(host_sessions, cpus))
+    return min(MAX_X264_THREADS, cores.cores_per_session(host_sessions, cpus))
 
 
 def _frames_of(bitrate_bps: int, fps: int, frames: int) -> int:
@@ -234,7 +224,7 @@ def _vpx_threads(config: EncoderConfig) -> int:
     well inside a 60 fps frame, and several sessions share these cores.
     """
     large = config.width * config.height >= 1280 * 720
-    return 2 if large and cores_per_session(config.host_sessions) >= 3 else 1
+    return 2 if large and cores.cores_per_session(config.host_sessions) >= 3 else 1
 
 
 def _tuning(implementation: str, config: EncoderConfig, bitrate_bps: int) -> _Tuning:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from streamer import cores
+from streamer.cores import cores_per_session
 from streamer.encode.base import EncoderConfig
-from streamer.encode.pyav_encoder import PyAVEncoder, cores_per_session, encoder_threads
+from streamer.encode.pyav_encoder import PyAVEncoder, encoder_threads
 
 CASES = [  # cores, sessions, x264 threads
     (2, 1, 2),
@@ -34,9 +36,7 @@ def test_a_session_always_gets_at_least_one_core() -> None:
 
 
 def test_the_encoder_opens_with_its_thread_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamer.encode import pyav_encoder
-
-    monkeypatch.setattr(pyav_encoder, "available_cpus", lambda: 2)
+    monkeypatch.setattr(cores, "available_cpus", lambda: 2)
     shared = PyAVEncoder(EncoderConfig("h264", 320, 240, 30, host_sessions=4), "libx264")
     alone = PyAVEncoder(EncoderConfig("h264", 320, 240, 30, host_sessions=1), "libx264")
     frame = np.full((360, 320), 128, dtype=np.uint8)
@@ -52,6 +52,6 @@ def test_vp8_takes_a_second_thread_only_with_three_cores_to_itself(
 ) -> None:
     from streamer.encode import pyav_encoder
 
-    monkeypatch.setattr(pyav_encoder, "available_cpus", lambda: cpus)
+    monkeypatch.setattr(cores, "available_cpus", lambda: cpus)
     config = EncoderConfig("vp8", 1280, 720, 30, host_sessions=sessions)
     assert pyav_encoder._vpx_threads(config) == threads
