@@ -12,12 +12,14 @@ import typer
 def client(
     whep_url: Annotated[str, typer.Argument(help="the session's WHEP endpoint")],
     token: Annotated[str | None, typer.Option(help="bearer token")] = None,
-    seconds: Annotated[float, typer.Option(help="how long to watch")] = 5.0,
+    seconds: Annotated[float, typer.Option(min=0, help="how long to watch")] = 5.0,
     codec: Annotated[str, typer.Option(help="h264 or vp8")] = "h264",
     json_output: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    pose_hz: Annotated[float, typer.Option(help="head pose samples per second")] = 60.0,
+    pose_hz: Annotated[
+        float, typer.Option(min=1, max=1000, help="head pose samples per second")
+    ] = 60.0,
     warmup: Annotated[
-        float, typer.Option(help="seconds to watch after the first frame before measuring")
+        float, typer.Option(min=0, help="seconds to watch after the first frame before measuring")
     ] = 0.0,
 ) -> None:
     """Watch a session headlessly and report fps and latency.
@@ -26,6 +28,8 @@ def client(
     first keyframe and the encoder's first seconds are left out, as a
     benchmark that runs several viewers side by side needs.
     """
+    import httpx
+
     from ixclient.whep import WhepError
 
     try:
@@ -33,7 +37,7 @@ def client(
     except WhepError as exc:
         typer.echo(f"ixstream client: the server refused the session: {exc}", err=True)
         raise typer.Exit(3) from None
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, httpx.HTTPError) as exc:  # httpx's are not OSErrors
         typer.echo(f"ixstream client: cannot reach {whep_url}: {exc}", err=True)
         raise typer.Exit(4) from None
     if json_output:
