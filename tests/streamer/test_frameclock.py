@@ -5,11 +5,11 @@ for the next pose, so no pose waits a whole interval."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
-from streamer.frameclock import MAX_HOLD, FrameClock, PoseCadence
+from streamer.frameclock import LATE_POSE_SLACK, MAX_HOLD, MIN_GAP, FrameClock, PoseCadence
 
 CLOCK = FrameClock(fps=60)
 INTERVAL = 1 / 60
@@ -43,6 +43,7 @@ def test_while_poses_stream_the_clock_waits_longer_for_a_late_pose() -> None:
 class Run:
     frames: int
     waits_ms: list[float]  # per pose: arrival → the start of the first frame that applied it
+    starts: list[float] = field(default_factory=list)
 
     def wait_ms(self, quantile: float) -> float:
         ordered = sorted(self.waits_ms)
@@ -70,7 +71,7 @@ def simulate_run(
     now, wake, last_tick = 0.0, 0.0, None
     fresh, last_pose = False, None
     upcoming, pending = list(poses), []
-    frames, waits = 0, []
+    frames, waits, starts = 0, [], []
     while now < seconds:
         woke = now >= wake
         while upcoming and upcoming[0] <= now:
@@ -84,12 +85,13 @@ def simulate_run(
             if due <= now:
                 last_tick = clock.tick_of(now, last_tick, period)
                 frames, fresh, wake = frames + 1, False, now
+                starts.append(now)
                 waits += [(now - t) * 1000 for t in pending]
                 pending = []
             else:
                 wake = due
         now += step
-    return Run(frames, waits)
+    return Run(frames, waits, starts)
 
 
 def simulate(pose_hz: float, seconds: float = 2.0, clock: FrameClock = CLOCK) -> int:
@@ -191,3 +193,26 @@ def test_held_ticks_never_bank_up_into_a_burst() -> None:
         10.0 + interval
     )
     assert THIRTY.tick_of(10.0 + 1.1 * interval, 10.0, None) == 10.0 + 1.1 * interval
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_pose_stream_can_stall_the_stream_or_make_it_race(seed: int) -> None:
+    """A hostile or broken client picks its pose timing: bursts, pauses, rates from
+    10 to 1,000 Hz, jitter as large as a frame. Whatever it sends, frames never come
+    faster than the fresh-pose cap allows, and never further apart than the clock's
+    wait for a late pose plus the longest hold."""
+    rnd = random.Random(seed)
+    poses, t = [], 0.05
+    while t < 4.0:
+        rate = rnd.uniform(10, 1000)
+        burst_end = t + rnd.uniform(0.05, 0.6)
+        while t < burst_end:
+            poses.append(t + rnd.uniform(0, 0.033))
+            t += 1 / rate
+        t += rnd.choice([0.0, 0.0, rnd.uniform(0.01, 0.7)])  # now and then a pause
+    run = simulate_run(sorted(poses), 4.0, THIRTY)
+    interval = 1 / 30
+    gaps = [b - a for a, b in zip(run.starts, run.starts[1:], strict=False)]
+    assert min(gaps) >= (MIN_GAP - MAX_HOLD) * interval - 0.001
+    assert max(gaps) <= (LATE_POSE_SLACK + MAX_HOLD) * interval + 0.001
+    assert run.frames <= 4.0 / ((MIN_GAP - MAX_HOLD) * interval)
