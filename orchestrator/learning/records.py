@@ -43,6 +43,7 @@ class LearningRecords:
         self.sender: StatementSender | None = None
         self.outbox: Outbox | None = None
         self._http: httpx.AsyncClient | None = None
+        self._delivering: asyncio.Task[None] | None = None
         self.recorder = LearningRecorder.off()
         if not settings.enabled:
             return
@@ -63,23 +64,20 @@ class LearningRecords:
             log.info("learning.off")
             return
         self.outbox.open(self._clock.now(), self._settings.delivered_retention_days)
-        self._tasks.spawn(self.sender.run_forever(), name="deliver")
+        self._delivering = self._tasks.spawn(self.sender.run_forever(), name="deliver")
         log.info("learning.on", lrs=self._settings.lrs_endpoint, waiting=len(self.outbox))
 
     async def close(self) -> None:
-        """Stop delivering, after one bounded last attempt; what is still queued stays
-        on disk for the next run."""
-        await self._tasks.close()
-        if self.sender is not None:
-            try:
-                async with asyncio.timeout(FLUSH_ON_CLOSE_S):
-                    await self.sender.step()
-            except TimeoutError:
+        """Stop delivering, after one bounded last round (the sessions the shutdown
+        ended); what is still queued stays on disk for the next run."""
+        if self.sender is not None and self._delivering is not None:
+            self.sender.finish()
+            finished, _ = await asyncio.wait({self._delivering}, timeout=FLUSH_ON_CLOSE_S)
+            if not finished:
                 log.warning(
                     "learning.flush_incomplete",
                     waiting=len(self.outbox) if self.outbox is not None else 0,
                 )
-            except Exception:
-                log.exception("learning.flush_failed")
+        await self._tasks.close()
         if self._http is not None:
             await self._http.aclose()

@@ -64,12 +64,20 @@ class StatementSender:
         self._rng = rng or random.Random()
         self._backoff = Backoff(settings.retry_initial_s, settings.retry_max_s)
         self._wake = asyncio.Event()
+        self._finishing = False
         self._failures = 0
         #: No attempt before this clock time (backoff or the LRS's `Retry-After`).
         self.not_before = 0.0
 
     def wake(self) -> None:
         """A statement was queued: deliver it now, unless we are waiting out a failure."""
+        self._wake.set()
+
+    def finish(self) -> None:
+        """Make `run_forever` deliver what is due now and return, rather than be
+        cancelled: a request cancelled after the LRS stored the statement, but before
+        its answer came, would leave the statement queued and send it a second time."""
+        self._finishing = True
         self._wake.set()
 
     async def step(self) -> None:
@@ -91,6 +99,8 @@ class StatementSender:
             except Exception:  # the disk, or a bug: keep going, not in a tight loop
                 log.exception("learning.step_failed")
                 self._wait(Retry("step_failed"))
+            if self._finishing:
+                return
             delay = self.not_before - self._clock.now()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay if delay > 0 else None):

@@ -48,6 +48,9 @@ class InTestLRS:
         self.resent = 0
         self.refusals: list[str] = []
         self.script: list[Scripted] = []
+        #: Set, a stored statement's answer waits for it: the moment when the LRS has
+        #: the statement and the sender does not yet know.
+        self.answer_held: asyncio.Event | None = None
         self.app = Starlette(routes=[Route(f"{PATH}/statements", self._post, methods=["POST"])])
 
     def verbs(self) -> list[str]:
@@ -76,6 +79,8 @@ class InTestLRS:
             if known is not None:
                 self.resent += 1
             self.statements[statement["id"]] = statement
+        if self.answer_held is not None:
+            await self.answer_held.wait()
         return JSONResponse([s["id"] for s in batch])
 
     def _refuse(self, status: int, why: str) -> Response:

@@ -169,6 +169,29 @@ async def test_a_restart_delivers_what_the_previous_run_left_and_no_more(tmp_pat
     assert sum(len(a) for a in lrs.attempts) == len(sent)
 
 
+async def test_a_stop_while_an_answer_is_on_its_way_waits_for_it_and_sends_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    lrs = InTestLRS(BASIC)
+    lrs.answer_held = asyncio.Event()
+    sent = session_statements(1)
+    async with serving(lrs, free_port()) as endpoint:
+        records = LearningRecords(settings(endpoint, tmp_path), tmp_path, SystemClock(),
+                                  OrchestratorMetrics(CollectorRegistry()))  # fmt: skip
+        await records.start()
+        assert records.outbox is not None
+        assert records.sender is not None
+        records.outbox.add(sent[0])
+        records.sender.wake()
+        await eventually(lambda: len(lrs.statements) == 1, 20, "the LRS stored it")
+        closing = asyncio.create_task(records.close())  # the answer is still held
+        await asyncio.sleep(0.1)
+        lrs.answer_held.set()
+        await closing
+        assert len(records.outbox) == 0
+    assert (lrs.attempts, lrs.resent) == ([[sent[0]["id"]]], 0)
+
+
 async def test_retry_after_is_honoured_on_the_clock(
     tmp_path: Path, http: httpx.AsyncClient
 ) -> None:
