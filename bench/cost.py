@@ -49,6 +49,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ixclient.viewer import ViewerClient
 from ixstream.ice import configure_host_addresses, rtc_configuration
+from streamer.cores import available_cpus
 from streamer.cpu import STAGES
 from tests.conftest import StreamerProcess, start_streamer
 
@@ -341,6 +342,22 @@ def cores_at_target(results: list[dict[str, Any]]) -> float:
     return round(statistics.median(r["cpu_ms_per_frame"] for r in results) * FPS / 1000, 4)
 
 
+def host_ceiling(floor_cores: float, session_cores: float, cpus: int) -> dict[str, Any]:
+    """How many sessions the host's cores could hold at all, by the floor and by ours.
+
+    A 2-vCPU VM's speed varies from day to day by more than any cut is worth; when
+    four floors alone need more than the cores, the density result says so rather
+    than looking like a regression.
+    """
+    return {
+        "cpus": cpus,
+        "sessions_by_floor": round(cpus / floor_cores, 2),
+        "sessions_by_session_cpu": round(cpus / session_cores, 2),
+        "why": "cores / CPU per stream-second: the most sessions whose work fits, "
+        "with nothing left for viewers, the event loops' latency or anything else",
+    }
+
+
 def stage_table(
     after: list[dict[str, Any]], before: list[dict[str, Any]], floor_result: dict[str, Any]
 ) -> dict[str, Any]:
@@ -414,6 +431,7 @@ def run(
         },
         "density": density,
         "density_runs": densities,
+        "host_ceiling": host_ceiling(floor_cpu, ours_cpu, available_cpus()),
         "sessions_meeting_targets": max(held, default=0),
         "profile": profile,
         "runs": {
