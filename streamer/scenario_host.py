@@ -101,7 +101,7 @@ class ScenarioHost:
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
-            return self._runtime.snapshot(self._clock())
+            return self._snapshot_locked(self._clock())
 
     def status(self) -> dict[str, object]:
         """The short form `/v1/status` carries for the orchestrator's poll."""
@@ -134,9 +134,17 @@ class ScenarioHost:
         with self._lock:
             now = self._clock()
             self._record(run(now))
-            snapshot = self._runtime.snapshot(now)
+            snapshot = self._snapshot_locked(now)
         self._tell()
         return snapshot
+
+    def _snapshot_locked(self, now: float) -> dict[str, object]:
+        """The runtime's snapshot and `seq`, the last timeline entry it includes.
+
+        Every change of the run is an entry, so a reader that got two snapshots out of
+        order (two answers on two connections) keeps the one with the higher `seq`.
+        """
+        return {**self._runtime.snapshot(now), "seq": len(self._entries) - 1}
 
     def _record(self, entries: list[Entry]) -> None:
         at = round(self._wall(), 3)

@@ -121,3 +121,21 @@ def test_frames_and_commands_from_two_threads_keep_one_ordered_timeline() -> Non
     times = [e["t"] for e in entries]
     assert times == sorted(times)
     assert sum(e["kind"] == "paused" for e in entries) == 50
+
+
+def test_every_snapshot_names_the_last_entry_it_includes() -> None:
+    """`seq` orders snapshots that arrive out of order: the console keeps the newer."""
+    host, clock, _ = gas_leak_host()
+    assert host.snapshot()["seq"] == -1  # nothing has happened yet
+    host.start()
+    clock.now += 0.2
+    host.frame(head(0, 2))
+    before = host.snapshot()
+    assert before["seq"] == host.entries_after(-1)[1]
+    paused = host.pause("ida")
+    entries, last = host.entries_after(before["seq"])  # type: ignore[arg-type]
+    assert (paused["seq"], entries[-1]["kind"]) == (last, "paused")
+    assert paused["seq"] > before["seq"]  # type: ignore[operator]
+    ended = host.end("partial", "Go over it.", "ida")
+    assert ended["seq"] > paused["seq"]  # type: ignore[operator]
+    assert host.snapshot()["seq"] == ended["seq"]  # a reading changes nothing

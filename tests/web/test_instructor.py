@@ -7,11 +7,12 @@ Anyone else is kept away from the controls, and API refusals are shown, not hidd
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import APIResponse, Browser, Page, Route, expect
 
 from tests.waiting import eventually
 from tests.web.conftest import (
@@ -51,6 +52,33 @@ async def open_console_from_home(
     async with home.context.expect_page() as opened:
         await row.get_by_role("link", name="Instruct").click()
     return await opened.value
+
+
+class Gate:
+    """Holds a page's requests to one address. While it holds, each request still
+    reaches the server when the page makes it, but its answer reaches the page only
+    when the test lets it go: an answer overtaken on the way, made certain."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.held: asyncio.Queue[tuple[Route, APIResponse]] = asyncio.Queue()
+
+    async def handle(self, route: Route) -> None:
+        if not self.holding:
+            await route.continue_()
+            return
+        answer = await route.fetch()  # what the server says now
+        await self.held.put((route, answer))
+
+    async def one_held(self) -> tuple[Route, APIResponse]:
+        return await asyncio.wait_for(self.held.get(), 60)
+
+    async def let_go(self) -> None:
+        """Stop holding, and deliver every held answer, oldest first."""
+        self.holding = False
+        while not self.held.empty():
+            route, answer = self.held.get_nowait()
+            await route.fulfill(response=answer)
 
 
 async def scenario_time(console: Page) -> float:
@@ -194,3 +222,61 @@ async def test_before_the_trainee_joins_the_console_says_so_and_what_to_do(
     await expect(advice).to_contain_text("has not joined the scene yet")
     await expect(console.locator("#events button").first).to_be_disabled()
     await expect(console.locator("#pause")).to_be_disabled()
+
+
+async def test_an_answer_overtaken_on_the_way_never_undoes_a_pause_or_an_end(
+    browser: Browser, orchestrator: Orchestrator
+) -> None:
+    """The console fetches the scenario's state after each log pull, and a fetch made
+    just before a command can land just after the command's answer. It must not bring
+    back "Running" after a pause, nor forget the outcome after the end: the heading
+    then said "The session has ended." instead of how the scenario ended (a CI run saw
+    it). Here the late answer is certain: the test holds it until the command's own
+    answer has been shown, and holds the session's refetch while it lands."""
+    trainee = await new_page(browser)
+    session = await start_session(trainee, orchestrator, "jo", SCENARIO)
+    sid = session["id"]
+    console = await open_console(browser, orchestrator, sid)
+    state = console.locator("#live-state")
+    await expect(state).to_have_text("Running", timeout=20_000)
+    snapshots, sessions = Gate(), Gate()
+    await console.route(f"{orchestrator.base_url}/v1/sessions/{sid}/scenario", snapshots.handle)
+    await console.route(f"{orchestrator.base_url}/v1/sessions/{sid}", sessions.handle)
+
+    def overtaken(message: Any) -> bool:
+        return "arrived late" in str(message.text)
+
+    # A pause, overtaken by a snapshot from before it.
+    snapshots.holding = True
+    route, before_pause = await snapshots.one_held()  # a fetch after a log pull
+    assert (await before_pause.json())["paused"] is False
+    await console.get_by_role("button", name="Pause", exact=True).click()
+    await expect(state).to_have_text("Paused")
+    snapshots.holding = False
+    async with console.expect_console_message(overtaken, timeout=30_000):
+        await route.fulfill(response=before_pause)
+    await expect(state).to_have_text("Paused")
+    await expect(console.locator("#resume")).to_be_enabled()
+
+    await console.get_by_role("button", name="Resume", exact=True).click()
+    await expect(state).to_have_text("Running")
+
+    # The end, overtaken by a snapshot from before it, while the page asks how the
+    # session stands (it ended with the scenario).
+    snapshots.holding = True
+    route, before_end = await snapshots.one_held()
+    assert (await before_end.json())["outcome"] is None
+    sessions.holding = True
+    await console.locator("#outcome").select_option("partial")
+    await console.locator("#end-message").fill("Go over the exits.")
+    await console.get_by_role("button", name="End session").click()
+    await until(console, "window.ixClient.snapshot.outcome", bool, 30, "the end's answer shown")
+    await sessions.one_held()  # the page heard the session end and asked how it stands
+    snapshots.holding = False
+    async with console.expect_console_message(overtaken, timeout=30_000):
+        await route.fulfill(response=before_end)
+    await sessions.let_go()
+    await expect(console.get_by_role("heading", name="The scenario ended: Partial.")).to_be_visible(
+        timeout=30_000
+    )
+    await expect(console.locator("#ended-text")).to_contain_text("Go over the exits.")

@@ -89,6 +89,7 @@ export class ApiError extends Error {
  * @property {string[]} fired trigger ids, in the order they fired
  * @property {string | null} caption
  * @property {{id: string, label: string}[]} [instructor_events]
+ * @property {number} [seq] the last after-action log entry it includes: the higher, the newer
  */
 
 /**

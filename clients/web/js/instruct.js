@@ -11,13 +11,14 @@
  * the scene (a trigger, the trainee starting) as a `scenario-log` event, and a change of
  * the session's state as a `session` event, each followed by one snapshot fetch. The
  * scenario clock ticks here between changes. Every command also answers with the new
- * state, shown at once.
+ * state, shown at once. Those paths can cross, so the newer state wins (snapshots.js).
  */
 
 import { ApiError, OrchestratorApi } from "./api.js";
 import { currentSignIn, keepApiFresh } from "./auth.js";
 import { LiveFeed } from "./feed.js";
 import { commonStageAction, sessionIsOver, spectatorStageOptions, wireStage } from "./spectator.js";
+import { isOvertaken } from "./snapshots.js";
 import { Stage } from "./stage.js";
 import { $, fillMessage, formatClock, scenarioTitle, showView } from "./ui.js";
 import { describeApiError, describeOutcome, describeSessionEnd, OUTCOME_LABELS } from "./wording.js";
@@ -280,6 +281,10 @@ async function poll() {
 
 /** @param {ScenarioSnapshot} snap */
 function render(snap) {
+  if (isOvertaken(snap, page.snapshot)) {
+    console.info("instructor console: kept the newer scenario state; an older one arrived late", snap.seq, page.snapshot?.seq);
+    return;
+  }
   page.snapshot = snap;
   page.snapshotAt = performance.now();
   setText($("#live-time"), formatClock(snap.t));

@@ -52,6 +52,10 @@ const ENDED = {
     title: "The session ended because nobody was connected for a while.",
     advice: "Start a new session when you are ready to continue.",
   },
+  scenario_ended: {
+    title: "The scenario has ended.",
+    advice: "Your instructor will go through it with you.",
+  },
   max_duration: {
     title: "The session reached its time limit.",
     advice: "Start a new session to continue training.",

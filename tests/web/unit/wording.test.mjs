@@ -32,6 +32,8 @@ describe("wording", () => {
     const m = describeSessionEnd({ state: "failed", reason: "cosmic_ray" });
     assert.match(m.title, /problem on the platform/);
     assert.equal(describeSessionEnd({ state: "ended", reason: "max_duration" }).title, "The session reached its time limit.");
+    // How it ended is the scenario's to say (describeOutcome); without it, still not "deleted".
+    assert.equal(describeSessionEnd({ state: "ended", reason: "scenario_ended" }).title, "The scenario has ended.");
   });
 
   it("turns API problems into next steps", () => {
