@@ -55,6 +55,7 @@ async def test_turning_the_head_changes_the_picture(streamer_factory: Factory) -
     async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
         viewer.auto_move = False
         await viewer.wait_for_frame(timeout_s=20)
+        await viewer.wait_for_channels()  # poses sent before they open are lost
 
         async def picture_at(yaw: float) -> np.ndarray:
             seq = 0
@@ -109,6 +110,7 @@ async def test_a_trainee_who_reconnects_drives_again(streamer_factory: Factory) 
         async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
             viewer.auto_move = False
             await viewer.wait_for_frame(timeout_s=20)
+            await viewer.wait_for_channels()
             for yaw in (0.1, 0.2, 0.3):
                 seq = viewer.send_pose(yaw)
                 applied = await viewer.wait_for_frame(min_seq=seq, timeout_s=5)
@@ -149,6 +151,7 @@ async def test_a_stereo_stream_carries_both_eyes_side_by_side(streamer_factory: 
     async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
         viewer.auto_move = False
         first = await viewer.wait_for_frame(timeout_s=20)
+        await viewer.wait_for_channels()
         assert viewer.hello is not None
         assert viewer.hello.stereo
         assert (first.frame.width, first.frame.height) == (640, 240)

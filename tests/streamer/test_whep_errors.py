@@ -158,6 +158,7 @@ async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
         async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
             viewer.auto_move = False
             await viewer.wait_for_frame(timeout_s=20)
+            await viewer.wait_for_channels()  # the picture can come before them
             for i in range(1_000):  # as fast as SCTP's buffer drains
                 label = INPUT_CHANNEL if i % 2 else EVENTS_CHANNEL
                 assert await viewer.send_paced(label, garbage(rng))
@@ -182,6 +183,7 @@ async def test_ten_thousand_garbage_messages_are_counted_and_the_stream_goes_on(
     async with ViewerClient(streamer.whep_url, token=streamer.token()) as viewer:
         viewer.auto_move = False
         await viewer.wait_for_frame(timeout_s=20)
+        await viewer.wait_for_channels()
         seq = viewer.send_pose(0.5)
         applied = await viewer.wait_for_frame(min_seq=seq, timeout_s=10)  # input still applies
         assert applied.info is not None

@@ -233,6 +233,34 @@ class ViewerClient:
             await drained.wait()
         return self.send_raw(label, message)
 
+    async def wait_for_channels(self, timeout_s: float = 10.0) -> None:
+        """Until the channels this viewer sends on (`input`, `events`) are open.
+
+        The first frame can arrive before them: video flows as soon as DTLS is up,
+        while a data channel opens only once the streamer has acknowledged it over
+        SCTP (RFC 8832), which on a busy machine comes later. Anything sent before
+        that is dropped, so a client that must be heard waits here first. Raises
+        `TimeoutError`, or `ConnectionError` when a channel closed instead.
+        """
+        deadline = time.monotonic() + timeout_s
+        for label in (INPUT_CHANNEL, EVENTS_CHANNEL):
+            channel = self._channels.get(label)
+            if channel is None:
+                raise ConnectionError("not connected: connect() first")
+            if channel.readyState == "connecting":
+                settled = asyncio.Event()
+                channel.once("open", settled.set)
+                channel.once("close", settled.set)
+                remaining = max(0.0, deadline - time.monotonic())
+                try:
+                    await asyncio.wait_for(settled.wait(), remaining)
+                except TimeoutError:
+                    raise TimeoutError(
+                        f"the {label} channel did not open within {timeout_s} s"
+                    ) from None
+            if channel.readyState != "open":
+                raise ConnectionError(f"the {label} channel is {channel.readyState}")
+
     def channel_open(self, label: str) -> bool:
         channel = self._channels.get(label)
         return channel is not None and channel.readyState == "open"

@@ -29,6 +29,7 @@ def luma(client: ViewerClient) -> np.ndarray[Any, np.dtype[np.uint8]]:
 
 async def settled_view(client: ViewerClient, position: tuple[float, float, float]) -> Any:
     """The picture at `position` (looking ahead), once a frame that applied it arrived."""
+    await client.wait_for_channels()
     seq = client.send_pose(0.0, position)
     await client.wait_for_frame(min_seq=seq, timeout_s=20)
     decoded = client.measure.frames
