@@ -60,8 +60,7 @@ async def test_an_h264_viewer_and_a_vp8_only_viewer_both_see_moving_pictures(
     async with h264, vp8:  # the VP8 viewer's offer lists VP8 only
         for viewer, codec in ((h264, "h264"), (vp8, "vp8")):
             brightness, change = await moving_pictures(viewer)
-            assert viewer.hello is not None
-            assert viewer.hello.codec == codec
+            assert (await viewer.wait_for_hello()).codec == codec
             assert brightness > 40, f"{codec}: the picture is black"
             assert change > 5, f"{codec}: the picture does not move"
     assert streamer.metric("ixstream_streamer_frames_encoded_total", codec="vp8") > 0
@@ -162,10 +161,9 @@ async def test_the_recording_stays_in_the_sessions_codec_while_only_vp8_viewers_
         assert setup.status_code == 200, setup.text
         async with ViewerClient(streamer.whep_url, token=streamer.token(), codec="vp8") as viewer:
             await viewer.wait_for_frame(timeout_s=20)
-            await wait_for(lambda: viewer.hello is not None, "the hello on the frames channel")
+            hello = await viewer.wait_for_hello(timeout_s=20)
             await asyncio.sleep(1.5)  # time is the input: a second and a half recorded
-            assert viewer.hello is not None
-            assert viewer.hello.codec == "vp8"
+            assert hello.codec == "vp8"
         stop = await control.post("/v1/recording/stop")
         assert stop.status_code == 200, stop.text
         frames = stop.json()["frames"]

@@ -84,10 +84,8 @@ async def test_spectators_get_the_same_encoded_stream_and_cannot_steer(
     async with trainee, spectator:
         await trainee.wait_for_frame(timeout_s=20)
         await spectator.wait_for_frame(timeout_s=20)
-        assert trainee.hello is not None
-        assert trainee.hello.controls
-        assert spectator.hello is not None
-        assert not spectator.hello.controls
+        assert (await trainee.wait_for_hello()).controls
+        assert not (await spectator.wait_for_hello()).controls
         started = streamer.metric("ixstream_streamer_frames_encoded_total")
         await eventually(
             lambda: streamer.metric("ixstream_streamer_frames_encoded_total") >= started + 60,
@@ -152,8 +150,7 @@ async def test_a_stereo_stream_carries_both_eyes_side_by_side(streamer_factory: 
         viewer.auto_move = False
         first = await viewer.wait_for_frame(timeout_s=20)
         await viewer.wait_for_channels()
-        assert viewer.hello is not None
-        assert viewer.hello.stereo
+        assert (await viewer.wait_for_hello()).stereo
         assert (first.frame.width, first.frame.height) == (640, 240)
         seq = viewer.send_pose(0.0)
         picture = luma(await viewer.wait_for_frame(min_seq=seq, timeout_s=10))

@@ -233,6 +233,19 @@ class ViewerClient:
             await drained.wait()
         return self.send_raw(label, message)
 
+    async def wait_for_hello(self, timeout_s: float = 10.0) -> Hello:
+        """The streamer's greeting (role, controls, size, codec, recording). It comes on
+        `frames` as soon as that channel opens, which on a busy machine is after the
+        first frame (see `wait_for_channels`)."""
+        deadline = time.monotonic() + timeout_s
+        while self.hello is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no hello from the streamer within {timeout_s} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._frame_event.wait(), remaining)
+        return self.hello
+
     async def wait_for_channels(self, timeout_s: float = 10.0) -> None:
         """Until the channels this viewer sends on (`input`, `events`) are open.
 
@@ -307,6 +320,7 @@ class ViewerClient:
             return
         if isinstance(parsed, Hello):
             self.hello = parsed
+            self._notify()
             return
         if isinstance(parsed, ScenarioNotice):
             self.notices.append(parsed)
