@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse
 
 import av
@@ -42,6 +42,7 @@ from ixstream.protocol import (
 )
 
 _MIME = {"h264": "video/H264", "vp8": "video/VP8"}
+T = TypeVar("T")
 EYE_HEIGHT_M = 1.6
 
 
@@ -196,16 +197,11 @@ class ViewerClient:
         self, check: Callable[[ScenarioNotice], bool], timeout_s: float = 10.0
     ) -> ScenarioNotice:
         """The first scenario notice (already received or to come) that passes `check`."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            for notice in self.notices:
-                if check(notice):
-                    return notice
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no matching scenario notice within {timeout_s} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._frame_event.wait(), remaining)
+        return await self._until(
+            lambda: next((n for n in self.notices if check(n)), None),
+            timeout_s,
+            "no matching scenario notice",
+        )
 
     def send_raw(self, label: str, message: str | bytes) -> bool:
         channel = self._channels.get(label)
@@ -237,14 +233,7 @@ class ViewerClient:
         """The streamer's greeting (role, controls, size, codec, recording). It comes on
         `frames` as soon as that channel opens, which on a busy machine is after the
         first frame (see `wait_for_channels`)."""
-        deadline = time.monotonic() + timeout_s
-        while self.hello is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no hello from the streamer within {timeout_s} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._frame_event.wait(), remaining)
-        return self.hello
+        return await self._until(lambda: self.hello, timeout_s, "no hello from the streamer")
 
     async def wait_for_channels(self, timeout_s: float = 10.0) -> None:
         """Until the channels this viewer sends on (`input`, `events`) are open.
@@ -273,6 +262,18 @@ class ViewerClient:
                     ) from None
             if channel.readyState != "open":
                 raise ConnectionError(f"the {label} channel is {channel.readyState}")
+
+    async def _until(self, found: Callable[[], T | None], timeout_s: float, missing: str) -> T:
+        """What `found` returns once it is not None, checked now and after each frame,
+        frame metadata, hello or notice (`_notify`); TimeoutError("`missing` within...")."""
+        deadline = time.monotonic() + timeout_s
+        while (result := found()) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{missing} within {timeout_s} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._frame_event.wait(), remaining)
+        return result
 
     def channel_open(self, label: str) -> bool:
         channel = self._channels.get(label)
